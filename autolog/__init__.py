@@ -1,0 +1,64 @@
+"""autolog: one line turns on MLflow-format autologging for scikit-learn and PyTorch.
+
+::
+
+    import autolog
+    autolog.enable()
+
+This module only re-exports the public API; see each module for details.
+"""
+
+from autolog._version import __version__
+from autolog.activation import disable, enable, is_enabled
+from autolog.errors import (
+    AutologError,
+    ChecksumError,
+    ConfigError,
+    ConversionError,
+    InvalidNameError,
+    ModelFolderError,
+    NotFoundError,
+    SchemaMismatchError,
+    StoreError,
+    StoreUnavailableError,
+    UnknownSchemeError,
+    UnsafeFormatError,
+)
+from autolog.loading import LoadedModel, load_model
+from autolog.model_logging import log_model
+from autolog.runs import Run
+from autolog.safety import AutologWarning
+from autolog.tracking import ActiveRun, active_run, end_run, get_run, search_runs, start_run
+from autolog.writer import flush
+
+__all__ = [
+    "ActiveRun",
+    "AutologError",
+    "AutologWarning",
+    "ChecksumError",
+    "ConfigError",
+    "ConversionError",
+    "InvalidNameError",
+    "LoadedModel",
+    "ModelFolderError",
+    "NotFoundError",
+    "Run",
+    "SchemaMismatchError",
+    "StoreError",
+    "StoreUnavailableError",
+    "UnknownSchemeError",
+    "UnsafeFormatError",
+    "__version__",
+    "active_run",
+    "disable",
+    "enable",
+    "end_run",
+    "flush",
+    "get_run",
+    "is_enabled",
+    "load_model",
+    "log_model",
+    "search_runs",
+    "start_run",
+]
+

@@ -1,0 +1,253 @@
+"""Every option of autolog, defined once.
+
+An option is reachable three ways, always under the same name:
+
+* Python: ``autolog.enable(store="/data/runs", format="onnx")``
+* environment: ``AUTOLOG_STORE=/data/runs AUTOLOG_FORMAT=onnx``
+* command line: ``autolog run --store /data/runs --format onnx -- python train.py``
+
+Precedence: keyword argument, then environment variable, then default. Values from the
+environment and the command line are strings and are parsed by the option's type; keyword
+arguments may be given as strings or as already typed values.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from autolog.errors import ConfigError
+
+__all__ = ["OPTIONS", "Config", "Option", "env_name", "resolve", "unknown_env_names"]
+
+ENV_PREFIX = "AUTOLOG_"
+# Variables with the prefix that are not options: the on-switch itself and internal ones.
+_NON_OPTION_ENV = {"AUTOLOG", "AUTOLOG_WORKER", "AUTOLOG_PARENT_PID"}
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def _parse_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ValueError("expected one of 1/0, true/false, yes/no, on/off")
+
+
+def _parse_int(value: Any) -> int:
+    if isinstance(value, bool):
+        raise ValueError("expected an integer, got a boolean")
+    return int(value)
+
+
+def _parse_float(value: Any) -> float:
+    return float(value)
+
+
+def _parse_str(value: Any) -> str:
+    if not isinstance(value, (str, os.PathLike)):
+        raise ValueError(f"expected a string, got {type(value).__name__}")
+    return os.fspath(value)
+
+
+def _parse_optional_str(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    return _parse_str(value)
+
+
+def _parse_list(value: Any) -> tuple[str, ...]:
+    """A comma-separated string or an iterable of strings."""
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return tuple(part.strip() for part in value.split(",") if part.strip())
+    return tuple(str(part) for part in value)
+
+
+def _parse_mapping(value: Any) -> dict[str, Any]:
+    """A dict, or a JSON object given as a string."""
+    if value is None or value == "":
+        return {}
+    if isinstance(value, str):
+        value = json.loads(value)
+    if not isinstance(value, Mapping):
+        raise ValueError("expected a mapping (a JSON object in the environment)")
+    return {str(k): v for k, v in value.items()}
+
+
+def _parse_any(value: Any) -> Any:
+    return value
+
+
+@dataclass(frozen=True)
+class Option:
+    """One option: its name, parser, default, allowed choices and documentation."""
+
+    name: str
+    parse: Callable[[Any], Any]
+    default: Any
+    doc: str
+    choices: tuple[str, ...] = ()
+    # False for options that only make sense as Python objects (a signature, an example).
+    from_env: bool = True
+
+    @property
+    def env(self) -> str:
+        return env_name(self.name)
+
+    def convert(self, value: Any, source: str) -> Any:
+        """Parse ``value``; raise :class:`ConfigError` naming the source and the choices."""
+        try:
+            parsed = self.parse(value)
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(
+                f"{source}={value!r} is not valid for option {self.name!r}: {exc}."
+                f"{self._choices_hint()}"
+            ) from exc
+        if self.choices and parsed not in self.choices:
+            raise ConfigError(
+                f"{source}={value!r} is not valid for option {self.name!r}.{self._choices_hint()}"
+            )
+        return parsed
+
+    def _choices_hint(self) -> str:
+        return f" Valid choices: {', '.join(self.choices)}." if self.choices else ""
+
+
+def env_name(option: str) -> str:
+    """The environment variable of an option: ``store`` -> ``AUTOLOG_STORE``."""
+    return ENV_PREFIX + option.upper()
+
+
+def default_store() -> str:
+    """The default store: ``~/.autolog`` (``$AUTOLOG_HOME`` is not an option; use ``store``)."""
+    return os.path.join(os.path.expanduser("~"), ".autolog")
+
+
+_OPTION_LIST = [
+    Option("store", _parse_str, None, "Where runs go: a folder path, file:// or http(s):// URI. "
+           "Default ~/.autolog."),
+    Option("experiment", _parse_str, "Default", "Experiment that new runs belong to."),
+    Option("format", _parse_str, "pickle", "Model serialization format.",
+           choices=("pickle", "onnx", "both")),
+    Option("log_models", _parse_bool, True, "Write a model folder for every trained model."),
+    Option("log_signature", _parse_bool, True, "Infer and record the input/output signature."),
+    Option("log_input_example", _parse_bool, True, "Save the first rows of training input."),
+    Option("log_metrics", _parse_bool, True, "Compute training metrics after each fit."),
+    Option("log_datasets", _parse_bool, True, "Record a fingerprint of the training data."),
+    Option("input_example_rows", _parse_int, 5, "Rows kept for the input example."),
+    Option("max_tuning_runs", _parse_int, 5,
+           "Child runs logged for the best candidates of a hyperparameter search."),
+    Option("max_param_length", _parse_int, 500, "Longest parameter value kept, in characters."),
+    Option("disabled_integrations", _parse_list, (),
+           "Integrations not to load, comma-separated; '*' disables all."),
+    Option("extra_pip_requirements", _parse_list, (),
+           "Requirements added to requirements.txt of every model folder."),
+    Option("metadata", _parse_mapping, {}, "Extra keys for the MLmodel 'metadata' section."),
+    Option("signature", _parse_any, None,
+           "A signature (autolog.Signature or MLflow dict) used instead of the inferred one.",
+           from_env=False),
+    Option("input_example", _parse_any, None,
+           "An input example used instead of the first training rows.", from_env=False),
+    Option("registered_model_name", _parse_optional_str, None,
+           "Register every logged model under this name."),
+    Option("onnx_opset", _parse_int, 18, "Target ONNX opset for converted models."),
+    Option("onnx_tolerance", _parse_float, 1e-4,
+           "Largest absolute difference between ONNX and native outputs that passes parity."),
+    Option("async_logging", _parse_bool, True,
+           "Write on the background writer (False writes on the training thread)."),
+    Option("silent", _parse_bool, False, "Suppress autolog's warnings."),
+    Option("testing", _parse_bool, False,
+           "Raise internal errors instead of warning (for autolog's own tests)."),
+]
+
+OPTIONS: dict[str, Option] = {opt.name: opt for opt in _OPTION_LIST}
+
+
+@dataclass(frozen=True)
+class Config:
+    """A resolved, immutable set of option values (attribute access by option name)."""
+
+    values: Mapping[str, Any] = field(default_factory=dict)
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self.values[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def replace(self, **changes: Any) -> Config:
+        """A copy with some options changed (validated like :func:`resolve`)."""
+        merged = dict(self.values)
+        merged.update(_check_kwargs(changes))
+        return Config(merged)
+
+    @property
+    def store_uri(self) -> str:
+        return self.values.get("store") or default_store()
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.values)
+
+
+def _suggest(name: str, candidates: Iterable[str]) -> str:
+    close = difflib.get_close_matches(name, list(candidates), n=1)
+    return f" Did you mean {close[0]!r}?" if close else ""
+
+
+def _check_kwargs(kwargs: Mapping[str, Any]) -> dict[str, Any]:
+    out = {}
+    for key, value in kwargs.items():
+        option = OPTIONS.get(key)
+        if option is None:
+            raise ConfigError(
+                f"Unknown option {key!r}.{_suggest(key, OPTIONS)} "
+                f"Valid options: {', '.join(sorted(OPTIONS))}."
+            )
+        out[key] = option.convert(value, key)
+    return out
+
+
+def resolve(kwargs: Mapping[str, Any] | None = None,
+            environ: Mapping[str, str] | None = None) -> Config:
+    """Build a :class:`Config` from keyword arguments, the environment and defaults.
+
+    Parameters:
+        kwargs: option values given in Python (or from the CLI).
+        environ: the environment to read ``AUTOLOG_<OPTION>`` from; ``os.environ`` by default.
+
+    Returns:
+        The resolved :class:`Config`.
+
+    Raises:
+        ConfigError: an unknown option name or a value that does not parse; the message names
+            the option (or the environment variable), the value and the valid choices.
+    """
+    environ = os.environ if environ is None else environ
+    values = {name: opt.default for name, opt in OPTIONS.items()}
+    for name, opt in OPTIONS.items():
+        if opt.from_env and opt.env in environ:
+            values[name] = opt.convert(environ[opt.env], opt.env)
+    values.update(_check_kwargs(kwargs or {}))
+    return Config(values)
+
+
+def unknown_env_names(environ: Mapping[str, str] | None = None) -> list[str]:
+    """Warnings for ``AUTOLOG_*`` variables that are not options, each with a suggestion."""
+    environ = os.environ if environ is None else environ
+    known = {opt.env for opt in OPTIONS.values() if opt.from_env} | _NON_OPTION_ENV
+    messages = []
+    for key in sorted(environ):
+        if key.startswith(ENV_PREFIX) and key not in known:
+            messages.append(f"Unknown environment variable {key}; it is ignored.{_suggest(key, known)}")
+    return messages

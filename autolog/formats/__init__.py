@@ -1,0 +1,27 @@
+"""Serialization formats: one module per format.
+
+* :mod:`autolog.formats.pickle` — cloudpickle (scikit-learn's native flavor);
+* :mod:`autolog.formats.torch` — ``torch.save`` of the whole module (MLflow's pytorch flavor);
+* :mod:`autolog.formats.onnx` — ONNX, converted on the writer and checked against the native
+  model with onnxruntime.
+
+The option ``format`` chooses: ``pickle`` (the native flavor only), ``onnx`` (ONNX only, the
+native file kept as a fallback when conversion fails) or ``both`` (one folder, both flavors).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["FORMATS", "apply_formats"]
+
+FORMATS = ("pickle", "onnx", "both")
+
+
+def apply_formats(spec: Any, capture: Any, model: Any, config: Any) -> None:
+    """Add the formats that ``config.format`` asks for to ``spec`` (writer thread only)."""
+    if config.format == "pickle":
+        return
+    from autolog.formats import onnx
+
+    onnx.add_onnx(spec, capture, model, config)

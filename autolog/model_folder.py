@@ -1,0 +1,266 @@
+"""Write and read a model folder in the MLflow model format.
+
+A folder holds::
+
+    MLmodel              flavors (python_function + native), signature, input example info,
+                         run_id, model_uuid, utc_time_created, metadata (checksums)
+    conda.yaml           \\
+    python_env.yaml       > the environment, pinned from installed distributions
+    requirements.txt     /
+    input_example.json   the first rows of training input (when enabled)
+    model.pkl | data/model.pth | model.onnx   the model file(s)
+
+:func:`write_model_folder` assembles everything under a temporary name next to the target
+and renames it into place, so a folder appears whole or not at all. The sha256 of every model
+file goes into ``metadata.checksums``; :func:`verify_checksums` checks them before a loader
+touches (and, for pickles, executes) any of those bytes.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import os
+import shutil
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from autolog.errors import ChecksumError, ModelFolderError
+
+__all__ = [
+    "ModelFolder",
+    "ModelSpec",
+    "read_model_folder",
+    "sha256_file",
+    "verify_checksums",
+    "write_model_folder",
+]
+
+MLMODEL = "MLmodel"
+
+
+@dataclass
+class ModelSpec:
+    """Everything a model folder is made of, produced by an integration and the writer.
+
+    Attributes:
+        flavors: native flavors, e.g. ``{"sklearn": {...}}`` (python_function is added).
+        pyfunc: the ``python_function`` flavor's own keys (``loader_module``, ``model_path``
+            or ``data``, ``predict_fn``...); ``env`` and ``python_version`` are added.
+        files: relative path -> bytes or an existing file/folder to copy; checksummed.
+        requirements: pinned requirement lines for requirements.txt.
+        signature: a :class:`autolog.signature.Signature` or None.
+        input_example: data for input_example.json or None.
+        metadata: extra keys for the MLmodel ``metadata`` section.
+    """
+
+    flavors: dict[str, dict[str, Any]]
+    pyfunc: dict[str, Any]
+    files: dict[str, bytes | Path] = field(default_factory=dict)
+    requirements: list[str] = field(default_factory=list)
+    signature: Any = None
+    input_example: Any = None
+    example_rows: int = 5
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+def sha256_file(path: Path) -> str:
+    """``sha256:<hex>`` of a file, read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return "sha256:" + digest.hexdigest()
+
+
+def _place(dst: Path, content: bytes | Path) -> None:
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(content, (bytes, bytearray, memoryview)):
+        with open(dst, "wb") as fh:
+            fh.write(content)
+    elif Path(content).is_dir():
+        shutil.copytree(content, dst)
+    else:
+        shutil.copyfile(content, dst)
+
+
+def _checksums(folder: Path, names: list[str]) -> dict[str, str]:
+    sums = {}
+    for name in names:
+        path = folder / name
+        if path.is_dir():
+            for sub in sorted(p for p in path.rglob("*") if p.is_file()):
+                sums[sub.relative_to(folder).as_posix()] = sha256_file(sub)
+        else:
+            sums[name] = sha256_file(path)
+    return sums
+
+
+def write_model_folder(target: Path, spec: ModelSpec, *, run_id: str | None,
+                       artifact_path: str = "model", staging: Path | None = None) -> dict[str, Any]:
+    """Write a complete model folder at ``target`` (which must not exist), atomically.
+
+    Parameters:
+        target: the folder to create.
+        spec: the contents.
+        run_id: the run the model belongs to (None for a standalone folder).
+        artifact_path: the folder's path among the run's artifacts.
+        staging: where to build it (default: next to ``target``); must be on the same file
+            system as ``target`` for the final rename to be atomic.
+
+    Returns:
+        The MLmodel content as a dict.
+
+    Raises:
+        ModelFolderError: ``target`` exists.
+        OSError: the folder could not be written (nothing is left behind).
+    """
+    import yaml
+
+    from autolog import __version__
+    from autolog.environment import python_version, write_environment_files
+
+    target = Path(target)
+    if target.exists():
+        raise ModelFolderError(f"Cannot write a model folder at {target}: it already exists.")
+    staging = Path(staging) if staging is not None else target.parent
+    staging.mkdir(parents=True, exist_ok=True)
+    tmp = staging / f".tmp-model-{uuid.uuid4().hex}"
+    tmp.mkdir()
+    try:
+        for name, content in spec.files.items():
+            _place(tmp / name, content)
+        env = write_environment_files(tmp, spec.requirements)
+        mlmodel: dict[str, Any] = {
+            "artifact_path": artifact_path,
+            "flavors": {
+                "python_function": {**spec.pyfunc, "env": env,
+                                    "python_version": python_version()},
+                **spec.flavors,
+            },
+            "model_uuid": uuid.uuid4().hex,
+            "run_id": run_id,
+            "utc_time_created": datetime.datetime.now(datetime.timezone.utc)
+            .strftime("%Y-%m-%d %H:%M:%S.%f"),
+        }
+        if spec.signature is not None:
+            mlmodel["signature"] = spec.signature.to_dict()
+        if spec.input_example is not None:
+            from autolog.signature import example_to_json
+
+            info, text = example_to_json(spec.input_example, spec.example_rows)
+            (tmp / info["artifact_path"]).write_text(text, encoding="utf-8")
+            mlmodel["saved_input_example_info"] = info
+        sums = _checksums(tmp, list(spec.files))
+        mlmodel["model_size_bytes"] = sum((tmp / n).stat().st_size for n in sums)
+        mlmodel["metadata"] = {**spec.metadata, "autolog_version": __version__,
+                               "checksums": sums}
+        with open(tmp / MLMODEL, "w", encoding="utf-8") as fh:
+            yaml.safe_dump(mlmodel, fh, default_flow_style=False, sort_keys=True)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.rename(tmp, target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return mlmodel
+
+
+@dataclass
+class ModelFolder:
+    """A model folder read from disk."""
+
+    path: Path
+    mlmodel: dict[str, Any]
+
+    @property
+    def flavors(self) -> dict[str, dict[str, Any]]:
+        return self.mlmodel.get("flavors") or {}
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        return self.mlmodel.get("metadata") or {}
+
+    @property
+    def checksums(self) -> dict[str, str]:
+        return dict(self.metadata.get("checksums") or {})
+
+    @property
+    def run_id(self) -> str | None:
+        return self.mlmodel.get("run_id")
+
+    def signature(self) -> Any:
+        """The :class:`autolog.signature.Signature`, or None when the folder has none."""
+        data = self.mlmodel.get("signature")
+        if not data:
+            return None
+        from autolog.signature import Signature
+
+        return Signature.from_dict(data)
+
+    def input_example(self) -> Any:
+        """The saved input example, or None."""
+        info = self.mlmodel.get("saved_input_example_info")
+        if not info:
+            return None
+        from autolog.signature import example_from_json
+
+        text = (self.path / info["artifact_path"]).read_text(encoding="utf-8")
+        return example_from_json(info, text)
+
+
+def read_model_folder(path: str | os.PathLike[str]) -> ModelFolder:
+    """Read and validate a model folder's MLmodel.
+
+    Raises:
+        ModelFolderError: no MLmodel, invalid YAML, or no ``flavors`` mapping; the message
+            names the folder and the problem.
+    """
+    import yaml
+
+    folder = Path(path)
+    mlmodel_path = folder / MLMODEL
+    if not mlmodel_path.is_file():
+        raise ModelFolderError(
+            f"{folder} is not a model folder: it has no MLmodel file. Pass the folder that "
+            "contains MLmodel (for a run: runs:/<run_id>/model)."
+        )
+    try:
+        with open(mlmodel_path, encoding="utf-8") as fh:
+            data = yaml.safe_load(fh)
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise ModelFolderError(f"{mlmodel_path} is not valid YAML: {exc}") from exc
+    if not isinstance(data, Mapping) or not isinstance(data.get("flavors"), Mapping):
+        raise ModelFolderError(
+            f"{mlmodel_path} has no 'flavors' mapping; it is truncated or not an MLmodel file."
+        )
+    return ModelFolder(folder, dict(data))
+
+
+def verify_checksums(folder: ModelFolder, names: list[str] | None = None) -> None:
+    """Check the sha256 of model files against ``metadata.checksums``.
+
+    Parameters:
+        folder: the folder read by :func:`read_model_folder`.
+        names: the files to check (default: every checksummed file).
+
+    Raises:
+        ChecksumError: a file differs or is missing; nothing has been loaded.
+    """
+    sums = folder.checksums
+    for name in names if names is not None else list(sums):
+        expected = sums.get(name)
+        if expected is None:
+            continue
+        path = folder.path / name
+        if not path.is_file():
+            raise ModelFolderError(f"Model file {name!r} is missing from {folder.path}.")
+        actual = sha256_file(path)
+        if actual != expected:
+            raise ChecksumError(
+                f"{path} does not match the checksum in its MLmodel (expected {expected}, found "
+                f"{actual}). The file was modified or corrupted after it was logged; it was not "
+                "loaded."
+            )

@@ -1,0 +1,191 @@
+"""From a captured model to a model folder in the store.
+
+On the training thread an integration captures a :class:`ModelCapture`: the model serialized
+to bytes (a snapshot that later mutation of the estimator cannot change) and a few input rows.
+Everything else happens in :func:`write_captured_model`, on the background writer: loading the
+snapshot back, computing what needs predictions, inferring the signature, pinning the
+requirements, converting to other formats, writing the folder and handing it to the store.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from autolog import patching, safety
+from autolog.config import Config
+from autolog.model_folder import ModelSpec, write_model_folder
+
+__all__ = ["Flavor", "ModelCapture", "log_model", "write_captured_model"]
+
+
+@dataclass
+class Flavor:
+    """How one framework's models are written; supplied by an integration.
+
+    Attributes:
+        name: the MLflow flavor name ("sklearn", "pytorch").
+        serialize: model -> bytes (runs on the training thread: the snapshot).
+        deserialize: bytes -> a model object (runs on the writer).
+        files: (snapshot bytes, model) -> (native flavor dict, python_function keys, files).
+        predict: (model, data) -> output, used for the output signature.
+        base_requirements: distributions always pinned (e.g. "scikit-learn", "cloudpickle").
+        converters: format name -> callable(model, capture, config, folder_files) used by
+            non-native formats such as ONNX (added by :mod:`autolog.formats`).
+    """
+
+    name: str
+    serialize: Callable[[Any], bytes]
+    deserialize: Callable[[bytes], Any]
+    files: Callable[[bytes, Any], tuple[dict[str, Any], dict[str, Any], dict[str, Any]]]
+    predict: Callable[[Any, Any], Any]
+    base_requirements: tuple[str, ...] = ()
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class ModelCapture:
+    """What the training thread hands to the writer for one model."""
+
+    flavor: Flavor
+    snapshot: bytes
+    example: Any = None
+    signature: Any = None
+    model_class: str = ""
+    # Called on the writer with the deserialized model, before the folder is written
+    # (metrics that need predictions); its failure is one warning, the folder is still written.
+    on_model: Callable[[Any], None] | None = None
+
+
+def _infer_signature(capture: ModelCapture, model: Any, config: Config) -> Any:
+    from autolog.signature import Signature, infer_signature
+
+    if capture.signature is not None:
+        sig = capture.signature
+        return sig if isinstance(sig, Signature) else Signature.from_dict(sig)
+    if not config.log_signature or capture.example is None:
+        return None
+    output = capture.flavor.predict(model, capture.example)
+    return infer_signature(capture.example, output)
+
+
+def build_spec(capture: ModelCapture, model: Any, config: Config) -> ModelSpec:
+    """The :class:`ModelSpec` of a captured model (signature, requirements, files)."""
+    from autolog.environment import modules_in_pickle, pinned_requirements
+
+    native, pyfunc, files = capture.flavor.files(capture.snapshot, model)
+    signature = None
+    with safety.guard("inferring the signature"):
+        signature = _infer_signature(capture, model, config)
+    requirements = pinned_requirements(
+        modules_in_pickle(capture.snapshot) if capture.flavor.name == "sklearn" else set(),
+        extra=config.extra_pip_requirements, base=capture.flavor.base_requirements,
+    )
+    return ModelSpec(
+        flavors={capture.flavor.name: native},
+        pyfunc=pyfunc,
+        files=files,
+        requirements=requirements,
+        signature=signature,
+        input_example=capture.example if config.log_input_example else None,
+        example_rows=config.input_example_rows,
+        metadata=dict(config.metadata),
+    )
+
+
+def write_captured_model(run: Any, capture: ModelCapture, config: Config,
+                         artifact_path: str = "model") -> None:
+    """Writer job: turn ``capture`` into a model folder among ``run``'s artifacts."""
+    model = capture.flavor.deserialize(capture.snapshot)
+    if capture.on_model is not None:
+        with safety.guard("computing training metrics"):
+            capture.on_model(model)
+    spec = build_spec(capture, model, config)
+    from autolog import formats
+
+    formats.apply_formats(spec, capture, model, config)
+    store = run.store()
+    staging_root = store.staging_dir() if hasattr(store, "staging_dir") else None
+    work = Path(tempfile.mkdtemp(prefix="autolog-", dir=staging_root))
+    try:
+        folder = work / artifact_path.replace("/", "_")
+        write_model_folder(folder, spec, run_id=run.run_id, artifact_path=artifact_path)
+        if hasattr(store, "staging_dir"):
+            store.log_artifacts(run.run_id, folder, artifact_path, move=True)
+        else:
+            store.log_artifacts(run.run_id, folder, artifact_path)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    if config.registered_model_name:
+        from autolog import registry
+
+        registry.register_model(f"runs:/{run.run_id}/{artifact_path}",
+                                config.registered_model_name)
+
+
+def flavor_for(model: Any) -> Flavor:
+    """The flavor of ``model``, asked of each installed integration whose framework is loaded.
+
+    Raises:
+        TypeError: no integration knows the model's type.
+    """
+    import sys
+
+    from autolog.integration import discover
+
+    for entry_point in discover().values():
+        module_name = entry_point.value.split(":")[0].split(".")[0]
+        cls = entry_point.load()
+        if getattr(cls, "module", module_name) not in sys.modules:
+            continue
+        flavor = cls.flavor_for(model) if hasattr(cls, "flavor_for") else None
+        if flavor is not None:
+            return flavor  # type: ignore[no-any-return]
+    raise TypeError(f"autolog cannot log a {type(model).__qualname__}: no installed integration "
+                    "knows it (scikit-learn estimators and torch modules are supported).")
+
+
+def log_model(model: Any, artifact_path: str = "model", *, input_example: Any = None,
+              signature: Any = None, run: Any = None, **options: Any) -> str:
+    """Write a model folder for a model autologging did not see.
+
+    Parameters:
+        model: a fitted scikit-learn estimator or a torch module.
+        artifact_path: where in the run the folder goes.
+        input_example: a few rows of input (also used to infer the signature).
+        signature: an explicit signature (:class:`autolog.Signature` or MLflow dict).
+        run: the run to log into (default: the active run, or a new run).
+        **options: option overrides (``extra_pip_requirements``, ``metadata``, ``format``...).
+
+    Returns:
+        The model's URI, ``runs:/<run_id>/<artifact_path>``, written when this returns.
+
+    Raises:
+        TypeError: the model's type is not supported.
+        AutologError: the folder could not be written.
+    """
+    from autolog import activation, tracking, writer
+
+    config = activation.effective_config().replace(**options)
+    flavor = flavor_for(model)
+    capture = ModelCapture(flavor=flavor, snapshot=flavor.serialize(model),
+                           example=input_example, signature=signature,
+                           model_class=type(model).__qualname__)
+    own_run = run is None and tracking.active_run() is None
+    target = run or tracking.active_run() or tracking.start_run(
+        name=type(model).__name__, experiment=config.experiment)
+    # The caller asked for this folder: write it here and let errors raise, after the
+    # writer has created the run.
+    writer.flush()
+    try:
+        with patching.suspended():
+            write_captured_model(target, capture, config, artifact_path)
+    finally:
+        if own_run:
+            target.end()
+            writer.flush()
+    return f"runs:/{target.run_id}/{artifact_path}"

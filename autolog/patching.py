@@ -1,0 +1,221 @@
+"""The only place that monkey-patches.
+
+Three layers, as in wrapt: *resolve* the attribute through the owner's ``__dict__`` (walking the
+MRO for an inherited one, so descriptors are wrapped raw and bind correctly), *wrap* it in a
+:class:`wrapt.FunctionWrapper`, *apply* it with ``setattr``. Every patch returns a :class:`Patch`
+that undoes exactly what it did: the owner's ``__dict__`` holds the original object again, and
+an attribute that was inherited is deleted rather than left behind as an own attribute.
+
+Wrappers get wrapt's ``(wrapped, instance, args, kwargs)``. Two context flags decide whether a
+wrapper records anything:
+
+* :func:`recording` marks that an outer autologged call is running, so inner calls (a
+  Pipeline's steps, a search's candidates) pass straight through;
+* :func:`suspended` switches autolog off for a block, e.g. while autolog itself predicts,
+  converts or exports a model.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+import wrapt
+
+__all__ = [
+    "Patch",
+    "PatchSet",
+    "is_recording",
+    "is_suspended",
+    "on_subclass",
+    "recording",
+    "should_record",
+    "suspended",
+    "wrap_attribute",
+]
+
+_MISSING: Any = object()
+
+_recording: contextvars.ContextVar[bool] = contextvars.ContextVar("autolog_recording", default=False)
+_suspended: contextvars.ContextVar[bool] = contextvars.ContextVar("autolog_suspended", default=False)
+
+Wrapper = Callable[[Callable[..., Any], Any, tuple[Any, ...], dict[str, Any]], Any]
+
+
+def _unwrap_reduce(wrapped: Any) -> Any:
+    return wrapped
+
+
+class _Wrapper(wrapt.FunctionWrapper):  # type: ignore[misc]
+    """A FunctionWrapper that pickles as the object it wraps.
+
+    cloudpickle pickles classes defined in ``__main__`` or a notebook by value, ``__dict__``
+    included; reducing to the original keeps such pickles free of autolog.
+    """
+
+    def __reduce_ex__(self, protocol: int) -> Any:
+        return (_unwrap_reduce, (self.__wrapped__,))
+
+    def __reduce__(self) -> Any:
+        return (_unwrap_reduce, (self.__wrapped__,))
+
+
+class _ModuleFunctionWrapper(_Wrapper):
+    """A wrapper of a module-level function pickles as a reference to its global name.
+
+    Pickle looks the name up again when loading, so a process where autolog patched the
+    module (a joblib worker under ``AUTOLOG=1``) gets its own wrapper, and others the original.
+    """
+
+    def __reduce_ex__(self, protocol: int) -> Any:
+        return self.__qualname__
+
+    def __reduce__(self) -> Any:
+        return self.__qualname__
+
+
+def is_recording() -> bool:
+    """True inside an autologged call (inner training calls must not record)."""
+    return _recording.get()
+
+
+def is_suspended() -> bool:
+    """True inside :func:`suspended`."""
+    return _suspended.get()
+
+
+def should_record() -> bool:
+    """True when a wrapper may start recording: not nested and not suspended."""
+    return not (_recording.get() or _suspended.get())
+
+
+@contextlib.contextmanager
+def recording() -> Iterator[None]:
+    """Mark the current context as inside an autologged call."""
+    token = _recording.set(True)
+    try:
+        yield
+    finally:
+        _recording.reset(token)
+
+
+@contextlib.contextmanager
+def suspended() -> Iterator[None]:
+    """Switch autolog's wrappers to pass-through for the block (this context only)."""
+    token = _suspended.set(True)
+    try:
+        yield
+    finally:
+        _suspended.reset(token)
+
+
+@dataclass
+class Patch:
+    """One applied patch; :meth:`revert` restores the owner exactly."""
+
+    owner: Any
+    name: str
+    original: Any  # the owner's own __dict__ entry, or _MISSING when it was inherited
+    replacement: Any
+
+    @property
+    def was_inherited(self) -> bool:
+        return self.original is _MISSING
+
+    def is_applied(self) -> bool:
+        return vars(self.owner).get(self.name, _MISSING) is self.replacement
+
+    def revert(self) -> None:
+        """Undo the patch, unless something else has since replaced our wrapper."""
+        if not self.is_applied():
+            return
+        if self.was_inherited:
+            delattr(self.owner, self.name)
+        else:
+            setattr(self.owner, self.name, self.original)
+
+
+def _resolve(owner: Any, name: str) -> tuple[Any, Any]:
+    """(raw object to wrap, own __dict__ entry or _MISSING)."""
+    own = vars(owner).get(name, _MISSING)
+    if own is not _MISSING:
+        return own, own
+    if isinstance(owner, type):
+        for base in owner.__mro__[1:]:
+            if name in vars(base):
+                return vars(base)[name], _MISSING
+    raise AttributeError(f"{owner!r} has no attribute {name!r} to patch")
+
+
+def wrap_attribute(owner: Any, name: str, wrapper: Wrapper) -> Patch:
+    """Wrap ``owner.name`` (a class or a module attribute) with ``wrapper``.
+
+    Functions, methods, classmethods, staticmethods and other descriptors are wrapped raw,
+    so that they bind exactly as before; a property gets its getter wrapped.
+
+    Returns:
+        The :class:`Patch`, to revert later.
+
+    Raises:
+        AttributeError: ``owner`` has no such attribute.
+    """
+    raw, own = _resolve(owner, name)
+    if isinstance(raw, property):
+        replacement: Any = property(_Wrapper(raw.fget, wrapper), raw.fset, raw.fdel, raw.__doc__)
+    elif isinstance(owner, ModuleType):
+        replacement = _ModuleFunctionWrapper(raw, wrapper)
+    else:
+        replacement = _Wrapper(raw, wrapper)
+    setattr(owner, name, replacement)
+    return Patch(owner, name, own, replacement)
+
+
+def is_autolog_wrapper(obj: Any) -> bool:
+    """True for an object made by :func:`wrap_attribute`."""
+    return isinstance(obj, _Wrapper)
+
+
+def on_subclass(base: type, callback: Callable[[type], None]) -> Patch:
+    """Call ``callback(cls)`` for every subclass of ``base`` created from now on.
+
+    Hooks ``base.__init_subclass__``; the original hook still runs first.
+    """
+    raw, own = _resolve(base, "__init_subclass__")
+    original_func = raw.__func__ if isinstance(raw, classmethod) else None
+
+    def __init_subclass__(cls: type, **kwargs: Any) -> None:
+        if original_func is not None:
+            original_func(cls, **kwargs)
+        else:
+            super(base, cls).__init_subclass__(**kwargs)  # type: ignore[misc]
+        callback(cls)
+
+    replacement = classmethod(__init_subclass__)
+    setattr(base, "__init_subclass__", replacement)
+    return Patch(base, "__init_subclass__", own, replacement)
+
+
+class PatchSet:
+    """The patches of one integration, reverted together (last applied, first reverted)."""
+
+    def __init__(self) -> None:
+        self._patches: list[Patch] = []
+
+    def __len__(self) -> int:
+        return len(self._patches)
+
+    def add(self, patch: Patch) -> Patch:
+        self._patches.append(patch)
+        return patch
+
+    def wrap(self, owner: Any, name: str, wrapper: Wrapper) -> Patch:
+        """:func:`wrap_attribute` and remember the patch."""
+        return self.add(wrap_attribute(owner, name, wrapper))
+
+    def revert_all(self) -> None:
+        while self._patches:
+            self._patches.pop().revert()

@@ -1,0 +1,65 @@
+"""The safety contract: a failure inside autolog never reaches the user's code.
+
+Every internal failure goes through :func:`internal_error`, which emits exactly one
+:class:`AutologWarning` naming what autolog was doing and why it failed. With the option
+``testing`` (``AUTOLOG_TESTING=1``) the error is raised instead, so autolog's own test suite
+sees it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import warnings
+from collections.abc import Iterator
+
+__all__ = ["AutologWarning", "guard", "internal_error", "testing_mode", "warn"]
+
+
+class AutologWarning(UserWarning):
+    """A warning from autolog: something could not be recorded; training went on."""
+
+
+def testing_mode() -> bool:
+    """True when internal errors must raise (``AUTOLOG_TESTING`` or ``enable(testing=True)``)."""
+    from autolog import activation
+
+    config = activation.current_config()
+    if config is not None:
+        return bool(config.testing)
+    return os.environ.get("AUTOLOG_TESTING", "").lower() in {"1", "true", "yes", "on"}
+
+
+def _silent() -> bool:
+    from autolog import activation
+
+    config = activation.current_config()
+    return bool(config is not None and config.silent)
+
+
+def warn(message: str, stacklevel: int = 3) -> None:
+    """Emit one :class:`AutologWarning` unless the ``silent`` option is on."""
+    if not _silent():
+        warnings.warn(message, AutologWarning, stacklevel=stacklevel)
+
+
+def internal_error(what: str, exc: BaseException) -> None:
+    """Report a failure inside autolog: raise in testing mode, else warn once.
+
+    Parameters:
+        what: what autolog was doing, e.g. "writing the model folder of run 3f2a…".
+        exc: the exception that was caught.
+    """
+    if testing_mode():
+        raise exc
+    warn(f"autolog: {what} failed ({type(exc).__name__}: {exc}). "
+         "Training is unaffected; this record may be incomplete.", stacklevel=4)
+
+
+@contextlib.contextmanager
+def guard(what: str) -> Iterator[None]:
+    """Run a block of autolog's own work; an exception in it becomes :func:`internal_error`."""
+    try:
+        yield
+    except Exception as exc:  # noqa: BLE001 - the contract is to catch everything of ours
+        internal_error(what, exc)

@@ -1,0 +1,261 @@
+"""The local store: a plain directory tree, the default (``~/.autolog``).
+
+Layout (format version 1)::
+
+    <root>/
+      autolog-store.json          {"format": "autolog-local-store", "version": 1}
+      runs/<run_id>/
+        run.json                  RunInfo: id, experiment, name, status, times, parent, host, pid
+        params.json               {name: value}
+        tags.json                 {name: value}
+        metrics.jsonl             one {"key", "value", "step", "timestamp"} object per line
+        artifacts/<path>/...      artifacts; a model folder is artifacts/model/
+      .staging/                   temporary folders, renamed into place when complete
+
+Guarantees: a run folder and every artifact folder appear whole or not at all (they are
+built under ``.staging`` or a ``.tmp-*`` name and renamed in one step; the rename is atomic on
+one file system). JSON files are replaced atomically (``os.replace``). Metric lines are
+appended with one ``write`` each, and a reader skips a line cut short by a crash. Each run is
+written by one process, so several processes can share a store without locks; the registry
+(which numbers versions across processes) takes a file lock. Nothing here needs a server, and
+the tree survives ``rsync`` and shared file systems. No ``fsync``: a killed process loses
+nothing that was renamed into place, a power cut may lose the last seconds.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import uuid
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from autolog.errors import InvalidNameError, NotFoundError, StoreError
+from autolog.runs import Metric, Run, RunInfo
+from autolog.stores.base import Store
+
+__all__ = ["LocalStore", "check_artifact_path", "check_run_id", "write_json_atomic"]
+
+FORMAT = {"format": "autolog-local-store", "version": 1}
+_RUN_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+def check_run_id(run_id: str) -> str:
+    """Return ``run_id`` if it is safe as a folder name, else raise InvalidNameError."""
+    if not isinstance(run_id, str) or not _RUN_ID.match(run_id):
+        raise InvalidNameError(
+            f"Invalid run id {run_id!r}: use 1-64 letters, digits, '-' or '_' "
+            "(autolog's ids are 32 hex characters)."
+        )
+    return run_id
+
+
+def check_artifact_path(path: str) -> str:
+    """Return a normalized relative artifact path, refusing absolute paths and '..'."""
+    if not isinstance(path, str) or not path.strip():
+        raise InvalidNameError(f"Invalid artifact path {path!r}: it must be a non-empty string.")
+    parts = [p for p in path.replace("\\", "/").split("/") if p not in ("", ".")]
+    if path.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", path) or ".." in parts or not parts:
+        raise InvalidNameError(
+            f"Invalid artifact path {path!r}: it must be relative and stay inside the run "
+            "(no leading '/', no '..')."
+        )
+    if any(ord(c) < 32 for c in path):
+        raise InvalidNameError(f"Invalid artifact path {path!r}: control characters.")
+    return "/".join(parts)
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    """Write JSON to a temporary file next to ``path``, then rename it over ``path``."""
+    tmp = path.with_name(f".tmp-{path.name}-{uuid.uuid4().hex}")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        json.dump(data, fh, indent=1, sort_keys=True, allow_nan=True)
+    os.replace(tmp, path)
+
+
+def _read_json(path: Path, default: Any = None) -> Any:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return json.load(fh)
+    except FileNotFoundError:
+        return default
+
+
+class LocalStore(Store):
+    """A store in a local (or shared) folder. See the module docstring for the layout."""
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root = Path(root).expanduser().resolve()
+        self.uri = str(self.root)
+        self._ready = False
+
+    # -- paths --------------------------------------------------------------------------------
+    def _ensure(self) -> None:
+        if self._ready:
+            return
+        try:
+            (self.root / "runs").mkdir(parents=True, exist_ok=True)
+            (self.root / ".staging").mkdir(exist_ok=True)
+            marker = self.root / "autolog-store.json"
+            if not marker.exists():
+                write_json_atomic(marker, FORMAT)
+        except OSError as exc:
+            raise StoreError(
+                f"Cannot create the autolog store at {self.root}: {exc}. "
+                "Choose a writable folder with enable(store=...) or AUTOLOG_STORE."
+            ) from exc
+        self._ready = True
+
+    def run_dir(self, run_id: str) -> Path:
+        return self.root / "runs" / check_run_id(run_id)
+
+    def _existing_run_dir(self, run_id: str) -> Path:
+        path = self.run_dir(run_id)
+        if not (path / "run.json").is_file():
+            raise NotFoundError(f"No run {run_id!r} in the store at {self.root}.")
+        return path
+
+    def staging_dir(self) -> Path:
+        """A folder on the store's file system for building things that are renamed in."""
+        self._ensure()
+        return self.root / ".staging"
+
+    # -- required -----------------------------------------------------------------------------
+    def create_run(self, info: RunInfo) -> None:
+        self._ensure()
+        final = self.run_dir(info.run_id)
+        if final.exists():
+            raise StoreError(f"Run {info.run_id} already exists in {self.root}.")
+        tmp = Path(self.staging_dir()) / f"run-{uuid.uuid4().hex}"
+        try:
+            tmp.mkdir()
+            (tmp / "artifacts").mkdir()
+            write_json_atomic(tmp / "run.json", info.to_dict())
+            os.rename(tmp, final)
+        except OSError as exc:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise StoreError(f"Cannot create run {info.run_id} in {self.root}: {exc}") from exc
+
+    def update_run(self, run_id: str, status: str, end_time: int | None) -> None:
+        path = self._existing_run_dir(run_id) / "run.json"
+        data = _read_json(path)
+        data["status"] = status
+        data["end_time"] = end_time
+        write_json_atomic(path, data)
+
+    def log_batch(self, run_id: str, params: Mapping[str, str] = {},  # noqa: B006
+                  metrics: Iterable[Metric] = (), tags: Mapping[str, str] = {}  # noqa: B006
+                  ) -> None:
+        run_dir = self._existing_run_dir(run_id)
+        for name, values in (("params.json", params), ("tags.json", tags)):
+            if values:
+                path = run_dir / name
+                merged = _read_json(path, {})
+                merged.update({str(k): str(v) for k, v in values.items()})
+                write_json_atomic(path, merged)
+        lines = "".join(
+            json.dumps({"key": m.key, "value": m.value, "step": m.step,
+                        "timestamp": m.timestamp}) + "\n"
+            for m in metrics
+        )
+        if lines:
+            # One write per batch in append mode: lines of one batch are never interleaved.
+            with open(run_dir / "metrics.jsonl", "a", encoding="utf-8") as fh:
+                fh.write(lines)
+
+    def log_artifacts(self, run_id: str, local_dir: Path, artifact_path: str,
+                      move: bool = False) -> None:
+        """Place ``local_dir`` at ``artifact_path``; ``move=True`` may rename it instead of copying.
+
+        Raises:
+            StoreError: the artifact already exists or the folder cannot be written.
+        """
+        rel = check_artifact_path(artifact_path)
+        target = self._existing_run_dir(run_id) / "artifacts" / rel
+        if target.exists():
+            raise StoreError(f"Artifact {rel!r} of run {run_id} already exists; artifacts are "
+                             "write-once.")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.parent / f".tmp-{target.name}-{uuid.uuid4().hex}"
+        try:
+            if move:
+                try:
+                    os.rename(local_dir, tmp)
+                except OSError:
+                    shutil.copytree(local_dir, tmp)
+            else:
+                shutil.copytree(local_dir, tmp)
+            os.rename(tmp, target)
+        except OSError as exc:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise StoreError(f"Cannot write artifact {rel!r} of run {run_id}: {exc}") from exc
+
+    def get_run(self, run_id: str) -> Run:
+        run_dir = self._existing_run_dir(run_id)
+        info = RunInfo.from_dict(_read_json(run_dir / "run.json"))
+        history: dict[str, list[Metric]] = {}
+        try:
+            with open(run_dir / "metrics.jsonl", encoding="utf-8") as fh:
+                for line in fh:
+                    try:
+                        item = json.loads(line)
+                        metric = Metric(item["key"], float(item["value"]), int(item["step"]),
+                                        int(item["timestamp"]))
+                    except (ValueError, KeyError, TypeError):
+                        continue  # a line cut short by a killed process
+                    history.setdefault(metric.key, []).append(metric)
+        except FileNotFoundError:
+            pass
+        for values in history.values():
+            values.sort(key=lambda m: (m.step, m.timestamp))
+        artifacts_dir = run_dir / "artifacts"
+        artifacts = sorted(p.name for p in artifacts_dir.iterdir()
+                           if not p.name.startswith(".tmp-")) if artifacts_dir.is_dir() else []
+        model = artifacts_dir / "model" / "MLmodel"
+        return Run(
+            info=info,
+            params=_read_json(run_dir / "params.json", {}),
+            tags=_read_json(run_dir / "tags.json", {}),
+            metrics={k: v[-1].value for k, v in history.items()},
+            metric_history=history,
+            artifacts=artifacts,
+            model_path=str(model.parent) if model.is_file() else None,
+        )
+
+    def search_runs(self, experiment: str | None = None, max_results: int | None = None
+                    ) -> list[Run]:
+        runs_dir = self.root / "runs"
+        if not runs_dir.is_dir():
+            return []
+        infos = []
+        for entry in os.scandir(runs_dir):
+            data = _read_json(Path(entry.path) / "run.json")
+            if data is None:
+                continue
+            info = RunInfo.from_dict(data)
+            if experiment is None or info.experiment == experiment:
+                infos.append(info)
+        infos.sort(key=lambda i: (i.start_time, i.run_id), reverse=True)
+        if max_results is not None:
+            infos = infos[:max_results]
+        return [self.get_run(i.run_id) for i in infos]
+
+    def download_artifacts(self, run_id: str, artifact_path: str) -> Path:
+        path = self._existing_run_dir(run_id) / "artifacts" / check_artifact_path(artifact_path)
+        if not path.exists():
+            raise NotFoundError(f"Run {run_id} has no artifact {artifact_path!r}.")
+        return path
+
+    def list_experiments(self) -> list[str]:
+        runs_dir = self.root / "runs"
+        if not runs_dir.is_dir():
+            return []
+        names = set()
+        for entry in os.scandir(runs_dir):
+            data = _read_json(Path(entry.path) / "run.json")
+            if data:
+                names.add(data.get("experiment", ""))
+        return sorted(names)

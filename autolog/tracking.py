@@ -1,0 +1,241 @@
+"""Active runs in this process: :func:`start_run`, :func:`end_run`, :func:`active_run`.
+
+An :class:`ActiveRun` is a handle; every write it makes goes through the background writer to
+the store, in order, so the training thread never waits on I/O. If one write of a run fails
+(store unreachable, disk full), that is one warning and the run's later writes are skipped.
+
+Grouping rule: inside ``with autolog.start_run(name=...)``, the first autologged model logs
+into that run (params, metrics, ``model/``); each further autologged fit in the same block
+becomes a child run of it, so that nothing is overwritten.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextvars
+import getpass
+import os
+import socket
+import sys
+import threading
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from autolog import writer
+from autolog.runs import FAILED, FINISHED, RUNNING, Metric, Run, RunInfo, new_run_id, now_ms
+
+__all__ = ["ActiveRun", "active_run", "end_open_runs", "end_run", "last_runs", "start_run"]
+
+_current: contextvars.ContextVar[ActiveRun | None] = contextvars.ContextVar(
+    "autolog_active_run", default=None
+)
+_open: dict[str, ActiveRun] = {}
+_open_lock = threading.Lock()
+# Runs whose record was completed, newest last (the notebook summary reads these).
+_finished_log: list[str] = []
+# Called by end_run() so that integrations holding implicit runs (torch) can close them.
+end_run_hooks: list[Callable[[], None]] = []
+
+
+def _host() -> str:
+    try:
+        return socket.gethostname()
+    except OSError:
+        return ""
+
+
+def default_tags() -> dict[str, str]:
+    """Tags every run gets: source, user, host, Python version."""
+    try:
+        user = getpass.getuser()
+    except Exception:  # noqa: BLE001 - no user name in some containers
+        user = ""
+    source = os.environ.get("AUTOLOG_SOURCE_NAME") or (sys.argv[0] if sys.argv else "")
+    return {
+        "autolog.source": source or "<interactive>",
+        "autolog.user": user,
+        "autolog.host": _host(),
+        "autolog.python_version": sys.version.split()[0],
+    }
+
+
+class ActiveRun:
+    """A run being recorded in this process."""
+
+    def __init__(self, name: str, experiment: str, store_uri: str,
+                 parent: ActiveRun | None = None, tags: Mapping[str, str] | None = None,
+                 user_created: bool = False) -> None:
+        self.info = RunInfo(run_id=new_run_id(), experiment=experiment, name=name,
+                            parent_run_id=parent.run_id if parent else None,
+                            host=_host(), pid=os.getpid())
+        self.store_uri = store_uri
+        self.user_created = user_created
+        self.has_model = False
+        self.ended = False
+        self._broken = False
+        self._token: contextvars.Token[ActiveRun | None] | None = None
+        all_tags = default_tags()
+        all_tags.update(tags or {})
+        with _open_lock:
+            _open[self.run_id] = self
+        info = RunInfo(**self.info.to_dict())
+        self._submit("creating run", lambda s: s.create_run(info))
+        self._submit("tagging run", lambda s: s.set_tags(self.run_id, all_tags))
+
+    @property
+    def run_id(self) -> str:
+        return self.info.run_id
+
+    def store(self) -> Any:
+        from autolog.stores import open_store
+
+        return open_store(self.store_uri)
+
+    def _submit(self, what: str, job: Callable[[Any], None]) -> None:
+        def run_job() -> None:
+            if self._broken:
+                return
+            try:
+                job(self.store())
+            except BaseException:
+                self._broken = True
+                raise
+
+        writer.submit(f"{what} {self.run_id[:8]}", run_job)
+
+    def submit(self, what: str, job: Callable[[Any], None]) -> None:
+        """Queue ``job(store)`` on the writer; skipped if an earlier write of this run failed."""
+        self._submit(what, job)
+
+    def log_params(self, params: Mapping[str, Any]) -> None:
+        values = {str(k): str(v) for k, v in params.items()}
+        self._submit("logging params of run", lambda s: s.log_params(self.run_id, values))
+
+    def log_param(self, key: str, value: Any) -> None:
+        self.log_params({key: value})
+
+    def log_metrics(self, metrics: Mapping[str, float], step: int = 0) -> None:
+        ts = now_ms()
+        batch = [Metric(str(k), float(v), step, ts) for k, v in metrics.items()]
+        self._submit("logging metrics of run", lambda s: s.log_batch(self.run_id, metrics=batch))
+
+    def log_metric(self, key: str, value: float, step: int = 0) -> None:
+        self.log_metrics({key: value}, step=step)
+
+    def set_tags(self, tags: Mapping[str, Any]) -> None:
+        values = {str(k): str(v) for k, v in tags.items()}
+        self._submit("tagging run", lambda s: s.set_tags(self.run_id, values))
+
+    def set_tag(self, key: str, value: Any) -> None:
+        self.set_tags({key: value})
+
+    def end(self, status: str = FINISHED) -> None:
+        """End the run (idempotent)."""
+        if self.ended:
+            return
+        self.ended = True
+        self.info.status = status
+        self.info.end_time = now_ms()
+        end_time = self.info.end_time
+
+        def finish(store: Any) -> None:
+            store.update_run(self.run_id, status, end_time)
+            _finished_log.append(self.run_id)
+
+        self._submit("ending run", finish)
+        with _open_lock:
+            _open.pop(self.run_id, None)
+
+    def get(self) -> Run:
+        """Flush and read the run back from the store."""
+        writer.flush()
+        return self.store().get_run(self.run_id)  # type: ignore[no-any-return]
+
+    # -- context manager ------------------------------------------------------------------
+    def __enter__(self) -> ActiveRun:
+        self._token = _current.set(self)
+        return self
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        if self._token is not None:
+            _current.reset(self._token)
+            self._token = None
+        self.end(FAILED if exc_type is not None else FINISHED)
+
+    def __repr__(self) -> str:
+        return f"<ActiveRun {self.run_id} {self.info.name!r} {self.info.status}>"
+
+    def _repr_html_(self) -> str:
+        return self.get()._repr_html_()
+
+
+def start_run(name: str | None = None, experiment: str | None = None,
+              tags: Mapping[str, str] | None = None, nested: bool = True) -> ActiveRun:
+    """Start a run; use it as a context manager to group the fits inside it.
+
+    Parameters:
+        name: run name (default: ``run-<time>``).
+        experiment: experiment name (default: the ``experiment`` option).
+        tags: extra tags.
+        nested: when a run is already active, make the new one its child.
+
+    Returns:
+        The :class:`ActiveRun`; ``with`` ends it as FINISHED, or FAILED on an exception.
+    """
+    from autolog import activation
+
+    config = activation.effective_config()
+    parent = _current.get() if nested else None
+    run = ActiveRun(name or f"run-{now_ms()}", experiment or config.experiment,
+                    config.store_uri, parent=parent, tags=tags, user_created=True)
+    return run
+
+
+def active_run() -> ActiveRun | None:
+    """The run opened by the innermost ``with start_run()`` in this context, if any."""
+    return _current.get()
+
+
+def end_run(status: str = FINISHED) -> None:
+    """End the innermost active run and any run an integration holds open (e.g. PyTorch's)."""
+    for hook in list(end_run_hooks):
+        hook()
+    run = _current.get()
+    if run is not None:
+        run.end(status)
+
+
+def end_open_runs() -> None:
+    """End every run still open in this process (at disable() and interpreter exit)."""
+    for hook in list(end_run_hooks):
+        hook()
+    with _open_lock:
+        runs = list(_open.values())
+    for run in runs:
+        run.end(FINISHED if run.info.status == RUNNING else run.info.status)
+
+
+def last_runs(since: int = 0) -> list[str]:
+    """Ids of runs completed by this process, from position ``since`` on."""
+    return _finished_log[since:]
+
+
+# atexit runs last-registered first: this runs before the writer's final flush (registered
+# when autolog.writer was imported above), so open runs are ended and then written.
+atexit.register(end_open_runs)
+
+
+def get_run(run_id: str) -> Run:
+    """A run from the current store (pending writes are flushed first)."""
+    from autolog import activation
+
+    writer.flush()
+    return activation.get_store().get_run(run_id)  # type: ignore[no-any-return]
+
+
+def search_runs(experiment: str | None = None, max_results: int | None = None) -> list[Run]:
+    """Runs of the current store, newest first (pending writes are flushed first)."""
+    from autolog import activation
+
+    writer.flush()
+    return activation.get_store().search_runs(experiment, max_results)  # type: ignore[no-any-return]

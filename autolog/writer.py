@@ -1,0 +1,125 @@
+"""The background writer: everything slow happens here, off the training thread.
+
+One daemon thread drains a FIFO of jobs (metrics that need predictions, ONNX conversion, model
+folder writes, store I/O). Jobs run in submission order, so "end the run" always follows the
+writes of that run. The thread starts on the first job, so enabling autolog costs nothing.
+
+:func:`flush` waits until every submitted job has run; :func:`autolog.disable` and interpreter
+exit (``atexit``) call it. A job that raises becomes one warning (see :mod:`autolog.safety`); in
+testing mode the first such error is re-raised by the next :func:`flush` instead.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import queue
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from autolog import patching, safety
+
+__all__ = ["Writer", "flush", "get_writer", "submit"]
+
+
+class Writer:
+    """A single background thread running jobs in order."""
+
+    def __init__(self) -> None:
+        self._queue: queue.Queue[tuple[str, Callable[..., Any], tuple[Any, ...]] | None] = (
+            queue.Queue()
+        )
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self._pending_error: BaseException | None = None
+        self.synchronous = False
+
+    def submit(self, what: str, fn: Callable[..., Any], *args: Any) -> None:
+        """Queue ``fn(*args)``; ``what`` names the job in a warning if it fails."""
+        if self.synchronous or threading.current_thread() is self._thread:
+            self._run(what, fn, args)
+            return
+        self._ensure_thread()
+        self._queue.put((what, fn, args))
+
+    def flush(self, timeout: float | None = None) -> bool:
+        """Wait until all submitted jobs ran. Returns False if ``timeout`` expired first.
+
+        Raises:
+            Exception: in testing mode, the first error a job raised since the last flush.
+        """
+        if self._thread is not None and threading.current_thread() is not self._thread:
+            done = threading.Event()
+            self._queue.put(("flush marker", done.set, ()))
+            if not done.wait(timeout):
+                return False
+        error, self._pending_error = self._pending_error, None
+        if error is not None:
+            raise error
+        return True
+
+    def _ensure_thread(self) -> None:
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(
+                    target=self._loop, name="autolog-writer", daemon=True
+                )
+                self._thread.start()
+
+    def _loop(self) -> None:
+        # The writer calls predict(), converts and exports models: none of that may record.
+        with patching.suspended():
+            while True:
+                item = self._queue.get()
+                if item is None:
+                    return
+                what, fn, args = item
+                self._run(what, fn, args)
+
+    def _run(self, what: str, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
+        try:
+            with patching.suspended():
+                fn(*args)
+        except Exception as exc:  # noqa: BLE001 - a job's failure must never escape
+            try:
+                safety.internal_error(what, exc)
+            except Exception as raised:  # testing mode: keep it for the next flush()
+                if self._pending_error is None:
+                    self._pending_error = raised
+
+    def reset_after_fork(self) -> None:
+        """In a forked child the thread does not exist; start afresh with an empty queue."""
+        self._queue = queue.Queue()
+        self._thread = None
+        self._lock = threading.Lock()
+        self._pending_error = None
+
+
+_writer = Writer()
+
+
+def get_writer() -> Writer:
+    return _writer
+
+
+def submit(what: str, fn: Callable[..., Any], *args: Any) -> None:
+    """Queue a job on the process's writer."""
+    _writer.submit(what, fn, *args)
+
+
+def flush(timeout: float | None = None) -> bool:
+    """Wait until the process's writer has run every queued job."""
+    return _writer.flush(timeout)
+
+
+def _flush_at_exit() -> None:
+    try:
+        _writer.flush()
+    except Exception as exc:  # noqa: BLE001 - never fail interpreter shutdown
+        safety.warn(f"autolog: a record could not be written at exit ({exc}).")
+
+
+atexit.register(_flush_at_exit)
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_writer.reset_after_fork)

@@ -1,0 +1,42 @@
+"""The ``sklearn`` flavor: cloudpickle bytes in ``model.pkl``, loaded by ``mlflow.sklearn``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from autolog.formats import pickle as pickle_format
+from autolog.model_logging import Flavor
+
+__all__ = ["FLAVOR", "predict_output"]
+
+MODEL_FILE = "model.pkl"
+
+
+def predict_output(model: Any, data: Any) -> Any:
+    """The output the model's pyfunc would produce: ``predict``, else ``transform``."""
+    if hasattr(model, "predict"):
+        return model.predict(data)
+    return model.transform(data)
+
+
+def _files(snapshot: bytes, model: Any) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    import sklearn
+
+    native = {
+        "code": None,
+        "pickled_model": MODEL_FILE,
+        "serialization_format": "cloudpickle",
+        "sklearn_version": sklearn.__version__,
+    }
+    pyfunc = {"loader_module": "mlflow.sklearn", "model_path": MODEL_FILE, "predict_fn": "predict"}
+    return native, pyfunc, {MODEL_FILE: snapshot}
+
+
+FLAVOR = Flavor(
+    name="sklearn",
+    serialize=pickle_format.dumps,
+    deserialize=pickle_format.loads,
+    files=_files,
+    predict=predict_output,
+    base_requirements=("scikit-learn", "cloudpickle"),
+)
