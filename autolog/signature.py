@@ -39,18 +39,25 @@ __all__ = [
 ]
 
 COLUMN_TYPES = ("boolean", "integer", "long", "float", "double", "string", "binary", "datetime")
-_NUMERIC_COLUMN_DTYPES = {"integer": "int32", "long": "int64", "float": "float32", "double": "float64"}
+_NUMERIC_COLUMN_DTYPES = {
+    "integer": "int32",
+    "long": "int64",
+    "float": "float32",
+    "double": "float64",
+}
 # Canonical dtype names accepted without importing numpy; anything else is normalized by numpy.
-_PLAIN_DTYPES = frozenset(
-    "bool int8 int16 int32 int64 uint8 uint16 uint32 uint64 float16 float32 float64 "
-    "complex64 complex128 object str bytes".split()
-)
+_PLAIN_DTYPES = frozenset({
+    "bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
+    "float16", "float32", "float64", "complex64", "complex128", "object", "str", "bytes",
+})
 _EXAMPLE_FILE = "input_example.json"
 
 
 def _type_name(obj: Any) -> str:
     cls = type(obj)
-    return cls.__qualname__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__qualname__}"
+    if cls.__module__ == "builtins":
+        return cls.__qualname__
+    return f"{cls.__module__}.{cls.__qualname__}"
 
 
 def _canonical_dtype(dtype: Any) -> str:
@@ -111,7 +118,7 @@ class ColSpec:
 
 @dataclass(frozen=True)
 class TensorSpec:
-    """An array input or output: a numpy dtype name, a shape (-1 = any size) and an optional name."""
+    """An array: a numpy dtype name, a shape (-1 marks any size) and an optional name."""
 
     dtype: str
     shape: tuple[int, ...]
@@ -155,7 +162,8 @@ class Schema:
         specs = list(inputs)
         if not specs:
             raise ValueError("a schema needs at least one column or tensor")
-        if not (all(isinstance(s, ColSpec) for s in specs) or all(isinstance(s, TensorSpec) for s in specs)):
+        kinds = {type(s) for s in specs}
+        if kinds not in ({ColSpec}, {TensorSpec}):
             raise ValueError("a schema holds either only ColSpecs or only TensorSpecs")
         names = [s.name for s in specs]
         if any(n is None for n in names):
@@ -238,13 +246,15 @@ def _spec_from_dict(item: Any) -> ColSpec | TensorSpec:
         name = str(name)
     if item["type"] == "tensor":
         info = item.get("tensor-spec")
-        if not isinstance(info, dict) or "dtype" not in info or not isinstance(info.get("shape"), list):
+        if not isinstance(info, dict) or not isinstance(info.get("shape"), list):
             raise ValueError(f"tensor entry needs 'tensor-spec' with 'dtype' and 'shape': {item!r}")
-        if not isinstance(info["dtype"], str):
-            raise ValueError(f"tensor dtype must be a string, got {info['dtype']!r}")
+        if not isinstance(info.get("dtype"), str):
+            raise ValueError(f"tensor dtype must be a string, got {info.get('dtype')!r}")
         return TensorSpec(info["dtype"], tuple(info["shape"]), name)
     if item["type"] not in COLUMN_TYPES:
-        raise ValueError(f"unsupported column type {item['type']!r}; expected one of {COLUMN_TYPES}")
+        raise ValueError(
+            f"unsupported column type {item['type']!r}; expected one of {COLUMN_TYPES}"
+        )
     return ColSpec(item["type"], name, item.get("required", True))
 
 
@@ -357,6 +367,13 @@ def _is_scalar(v: Any) -> bool:
     return isinstance(v, (str, bytes, bytearray, int, float, _dt.date)) or _is_instance(
         v, "numpy", "generic"
     )
+
+
+def _is_records(data: Any) -> bool:
+    """A non-empty list of row dicts."""
+    if not isinstance(data, (list, tuple)) or not data:
+        return False
+    return all(isinstance(row, Mapping) for row in data)
 
 
 def _is_missing(v: Any) -> bool:
@@ -483,7 +500,7 @@ def infer_schema(data: Any) -> Schema:
     if isinstance(data, (list, tuple)):
         if not data:
             raise SchemaMismatchError("cannot infer a schema from an empty list")
-        if all(isinstance(row, Mapping) for row in data):
+        if _is_records(data):
             import pandas as pd
 
             return _frame_schema(pd.DataFrame(list(data)))
@@ -619,10 +636,16 @@ def _enforce_tensor(spec: TensorSpec, value: Any, label: str) -> Any:
 
 def _check_shape(spec: TensorSpec, actual: tuple[int, ...], label: str) -> None:
     expected = spec.shape
-    if len(actual) == len(expected) and all(e in (-1, a) for e, a in zip(expected, actual)):
+
+    def fits(dims: tuple[int, ...]) -> bool:
+        if len(dims) != len(actual):
+            return False
+        return all(e in (-1, a) for e, a in zip(dims, actual, strict=True))
+
+    if fits(expected):
         return
     hint = ""
-    if len(actual) == len(expected) - 1 and all(e in (-1, a) for e, a in zip(expected[1:], actual)):
+    if expected and fits(expected[1:]):
         hint = " For a single sample, add a leading batch dimension (e.g. x[None])."
     raise SchemaMismatchError(
         f"{label} has shape {tuple(actual)}, but the model expects shape {expected} "
@@ -649,7 +672,7 @@ def _enforce_columns(schema: Schema, data: Any) -> Any:
                 f"input has {frame.shape[1]} column(s), but the model expects {len(specs)} "
                 "unnamed column(s)"
             )
-        pairs = list(zip(specs, frame.columns))
+        pairs = list(zip(specs, frame.columns[: len(specs)], strict=True))
     else:
         if not all(isinstance(c, str) for c in frame.columns):
             frame = frame.rename(columns=str)
@@ -678,7 +701,7 @@ def _to_frame(data: Any, schema: Schema) -> Any:
             return pd.DataFrame(rows)
         except ValueError as exc:
             raise SchemaMismatchError(f"dict input cannot be read as a table: {exc}") from exc
-    if isinstance(data, (list, tuple)) and data and all(isinstance(r, Mapping) for r in data):
+    if _is_records(data):
         return pd.DataFrame(list(data))
     if _is_tensor(data):
         data = data.detach().cpu().numpy()
@@ -713,20 +736,24 @@ def _cast_column(spec: ColSpec, col: Any, label: str) -> Any:
     if col.dtype == object and spec.type not in ("string", "binary"):
         col = col.infer_objects()
     kind = getattr(col.dtype, "kind", "O")
-    present = [v for v in col.tolist() if not _is_missing(v)] if kind == "O" else None
+    present = [v for v in col.tolist() if not _is_missing(v)] if kind == "O" else []
+
+    def holds(*types: type) -> bool:
+        return kind == "O" and all(isinstance(v, types) for v in present)
+
     if spec.type == "string":
-        if kind == "U" or (kind == "O" and all(isinstance(v, str) for v in present or [])):
+        if kind == "U" or holds(str):
             return col
     elif spec.type == "binary":
-        if kind == "S" or (kind == "O" and all(isinstance(v, (bytes, bytearray)) for v in present or [])):
+        if kind == "S" or holds(bytes, bytearray):
             return col
     elif spec.type == "datetime":
         if kind == "M":
             return col
-        if kind == "O" and all(isinstance(v, (_dt.date, np.datetime64)) for v in present or []):
+        if holds(_dt.date, np.datetime64):
             return pd.to_datetime(col)
     elif spec.type == "boolean":
-        if kind == "b" or (kind == "O" and all(isinstance(v, (bool, np.bool_)) for v in present or [])):
+        if kind == "b" or holds(bool, np.bool_):
             return col
     elif kind in "iuf":
         target = np.dtype(_NUMERIC_COLUMN_DTYPES[spec.type])
@@ -787,7 +814,7 @@ def example_to_json(example: Any, max_rows: int) -> tuple[dict[str, str], str]:
     info = {"artifact_path": _EXAMPLE_FILE}
     if _is_series(example):
         example = example.to_frame()
-    if isinstance(example, (list, tuple)) and example and all(isinstance(r, Mapping) for r in example):
+    if _is_records(example):
         import pandas as pd
 
         example = pd.DataFrame(list(example[:max_rows]))
@@ -875,7 +902,9 @@ def example_from_json(info: Mapping[str, Any], text: str, schema: Schema | None 
         import pandas as pd
 
         if not isinstance(payload, dict) or not isinstance(payload.get("data"), list):
-            raise ModelFolderError(f"a dataframe example must be an object with 'data', got {text[:80]!r}")
+            raise ModelFolderError(
+                f"a dataframe example must be an object with 'data', got {text[:80]!r}"
+            )
         df = pd.DataFrame(payload["data"], columns=payload.get("columns"))
         columns = [] if schema is None or tensor else [s for s in schema if s.name in df.columns]
         for spec in columns:
@@ -884,6 +913,8 @@ def example_from_json(info: Mapping[str, Any], text: str, schema: Schema | None 
                 df[spec.name] = [None if _is_missing(v) else base64.b64decode(v) for v in values]
             elif spec.type == "datetime":
                 df[spec.name] = pd.to_datetime(values)
+            elif spec.type in _NUMERIC_COLUMN_DTYPES and not values.isna().any():
+                df[spec.name] = values.astype(_NUMERIC_COLUMN_DTYPES[spec.type])
         return df
     if kind == "ndarray":
         specs = {s.name: s for s in schema} if tensor and schema is not None else {}
@@ -898,7 +929,10 @@ def example_from_json(info: Mapping[str, Any], text: str, schema: Schema | None 
 def _array_from_json(value: Any, spec: TensorSpec | None) -> Any:
     import numpy as np
 
-    if spec is not None and spec.dtype not in ("bytes", "object"):
+    if spec is not None and spec.dtype == "bytes":
+        decode = np.frompyfunc(lambda v: b"" if v is None else base64.b64decode(v), 1, 1)
+        return decode(np.asarray(value, dtype=object)).astype(bytes)
+    if spec is not None and spec.dtype != "object":
         try:
             return np.asarray(value, dtype=spec.dtype)
         except (TypeError, ValueError):

@@ -1,0 +1,125 @@
+"""The ``autolog`` command: everything a user does outside Python.
+
+Subcommands live in their own modules and are imported only when invoked, so ``autolog
+--help`` stays fast. Every listing command takes ``--json``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+from typing import Any
+
+import click
+
+from autolog.config import OPTIONS
+
+__all__ = ["cli", "echo_json", "main", "print_table", "store_option"]
+
+# name -> "module:attribute" of a click command, loaded lazily.
+LAZY_COMMANDS: dict[str, str] = {
+    "demo": "autolog.demo:demo",
+    "runs": "autolog.cli_runs:runs",
+    "run": "autolog.cli_run:run",
+    "models": "autolog.cli_models:models",
+    "predict": "autolog.cli_models:predict",
+    "sync": "autolog.cli_sync:sync",
+    "ui": "autolog.ui:ui",
+}
+
+
+class LazyGroup(click.Group):
+    """A click group whose subcommands are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(self._available()))
+
+    def _available(self) -> dict[str, str]:
+        out = {}
+        for name, target in LAZY_COMMANDS.items():
+            module = target.split(":")[0]
+            if importlib.util.find_spec(module) is not None:
+                out[name] = target
+        return out
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = super().get_command(ctx, cmd_name)
+        if command is not None:
+            return command
+        target = self._available().get(cmd_name)
+        if target is None:
+            return None
+        module, _, attr = target.partition(":")
+        return getattr(importlib.import_module(module), attr)  # type: ignore[no-any-return]
+
+
+def store_option(func: Any) -> Any:
+    """The ``--store`` option shared by every command that reads or writes a store."""
+    return click.option("--store", envvar=OPTIONS["store"].env, default=None,
+                        help=OPTIONS["store"].doc)(func)
+
+
+def open_cli_store(store: str | None) -> Any:
+    from autolog import config as config_mod
+    from autolog.stores import open_store
+
+    return open_store(config_mod.resolve({"store": store} if store else {}).store_uri)
+
+
+def echo_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, default=str))
+
+
+def print_table(rows: list[dict[str, Any]], columns: list[str] | None = None) -> None:
+    """Print ``rows`` as an aligned text table (columns default to the first row's keys)."""
+    if not rows:
+        click.echo("(none)")
+        return
+    columns = columns or list(rows[0])
+    cells = [[("" if r.get(c) is None else str(r.get(c))) for c in columns] for r in rows]
+    widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(columns)]
+    click.echo("  ".join(c.upper().ljust(w) for c, w in zip(columns, widths)).rstrip())
+    for row in cells:
+        click.echo("  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip())
+
+
+@click.group(cls=LazyGroup)
+@click.version_option(package_name="autolog-ml", prog_name="autolog")
+def cli() -> None:
+    """autolog: MLflow-format autologging for scikit-learn and PyTorch."""
+
+
+@cli.command()
+def options() -> None:
+    """List every option with its environment variable and default."""
+    rows = [{"option": o.name, "env": o.env if o.from_env else "(Python only)",
+             "default": o.default if o.default is not None else "",
+             "help": o.doc} for o in OPTIONS.values()]
+    print_table(rows)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the console script."""
+    try:
+        result = cli.main(args=argv, prog_name="autolog", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        return 1
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    except Exception as exc:  # noqa: BLE001 - user-facing: one line, not a traceback
+        from autolog.errors import AutologError
+
+        if isinstance(exc, (AutologError, OSError, ValueError)):
+            click.echo(f"Error: {exc}", err=True)
+            return 1
+        raise
+    return result if isinstance(result, int) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,61 @@
+"""``autolog runs list|show``."""
+
+from __future__ import annotations
+
+import datetime
+
+import click
+
+from autolog.cli import echo_json, open_cli_store, print_table, store_option
+
+__all__ = ["runs"]
+
+
+def _time(ms: int | None) -> str:
+    if not ms:
+        return ""
+    return datetime.datetime.fromtimestamp(ms / 1000).strftime("%Y-%m-%d %H:%M:%S")
+
+
+@click.group()
+def runs() -> None:
+    """List and inspect runs."""
+
+
+@runs.command("list")
+@store_option
+@click.option("--experiment", "-e", default=None, help="Only runs of this experiment.")
+@click.option("--limit", "-n", default=50, show_default=True, help="Newest runs shown.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def list_runs(store: str | None, experiment: str | None, limit: int, as_json: bool) -> None:
+    """Runs in the store, newest first."""
+    found = open_cli_store(store).search_runs(experiment, max_results=limit)
+    if as_json:
+        echo_json([r.to_dict() for r in found])
+        return
+    print_table([{
+        "run_id": r.run_id, "experiment": r.info.experiment, "name": r.info.name,
+        "status": r.status, "started": _time(r.info.start_time),
+        "metrics": ", ".join(f"{k}={v:.4g}" for k, v in r.summary_metrics(3).items()),
+    } for r in found])
+
+
+@runs.command("show")
+@store_option
+@click.argument("run_id")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def show_run(store: str | None, run_id: str, as_json: bool) -> None:
+    """One run: info, params, metrics, tags and its model folder."""
+    run = open_cli_store(store).get_run(run_id)
+    if as_json:
+        echo_json(run.to_dict())
+        return
+    info = run.info
+    click.echo(f"run {info.run_id}  [{info.status}]  {info.name}  experiment={info.experiment}")
+    click.echo(f"started {_time(info.start_time)}  ended {_time(info.end_time)}"
+               + (f"  parent {info.parent_run_id}" if info.parent_run_id else ""))
+    for title, values in (("params", run.params), ("metrics", run.metrics), ("tags", run.tags)):
+        click.echo(f"\n{title}:")
+        print_table([{"name": k, "value": v} for k, v in sorted(values.items())])
+    if run.model_path:
+        click.echo(f"\nmodel folder: {run.model_path}")
