@@ -159,7 +159,7 @@ class Schema:
             ValueError: mixed spec kinds, names on some specs only, duplicate names, several
                 unnamed tensors, or an unnamed optional column.
         """
-        specs = list(inputs)
+        specs: list[Any] = list(inputs)
         if not specs:
             raise ValueError("a schema needs at least one column or tensor")
         kinds = {type(s) for s in specs}
@@ -175,7 +175,7 @@ class Schema:
                 raise ValueError("unnamed columns cannot be optional")
         elif len(set(names)) != len(names):
             raise ValueError(f"input names must be unique, got {names}")
-        self._specs: list[Any] = specs
+        self._specs = specs
 
     @property
     def inputs(self) -> list[Any]:
@@ -216,7 +216,8 @@ class Schema:
         if not isinstance(items, list) or not items:
             raise ModelFolderError(f"signature schema must be a non-empty JSON list, got {text!r}")
         try:
-            return cls([_spec_from_dict(item) for item in items])
+            specs: list[Any] = [_spec_from_dict(item) for item in items]
+            return cls(specs)
         except (ValueError, TypeError) as exc:
             raise ModelFolderError(f"invalid signature schema {text!r}: {exc}") from exc
 
@@ -379,6 +380,8 @@ def _is_records(data: Any) -> bool:
 def _is_missing(v: Any) -> bool:
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return True
+    if _is_instance(v, "numpy", "floating"):
+        return bool(math.isnan(v))
     return type(v).__name__ in ("NAType", "NaTType") or (
         type(v).__name__ == "datetime64" and str(v) == "NaT"
     )
@@ -438,6 +441,8 @@ def _column_type(series: Any, label: str) -> str:
 
 
 def _frame_schema(df: Any) -> Schema:
+    if df.shape[1] == 0:
+        raise SchemaMismatchError("cannot infer a schema from a DataFrame without columns")
     if not all(isinstance(c, str) for c in df.columns):
         return Schema([_array_spec(df.to_numpy())])
     if df.columns.has_duplicates:
@@ -731,15 +736,16 @@ def _cast_column(spec: ColSpec, col: Any, label: str) -> Any:
     import numpy as np
     import pandas as pd
 
+    if isinstance(col.dtype, pd.StringDtype) and spec.type == "string":
+        return col
     if isinstance(col.dtype, pd.CategoricalDtype):
         col = col.astype(object)
     if col.dtype == object and spec.type not in ("string", "binary"):
         col = col.infer_objects()
     kind = getattr(col.dtype, "kind", "O")
-    present = [v for v in col.tolist() if not _is_missing(v)] if kind == "O" else []
 
     def holds(*types: type) -> bool:
-        return kind == "O" and all(isinstance(v, types) for v in present)
+        return kind == "O" and all(isinstance(v, types) for v in col if not _is_missing(v))
 
     if spec.type == "string":
         if kind == "U" or holds(str):
@@ -762,6 +768,8 @@ def _cast_column(spec: ColSpec, col: Any, label: str) -> Any:
         # every value is 0 or 1); double -> long and double -> float are refused, as in MLflow.
         if source == target or np.can_cast(source, target, "safe"):
             has_na = bool(col.isna().any())
+            if has_na and target.kind == "i" and not spec.required:
+                return col.astype(f"Int{target.itemsize * 8}")  # pandas' nullable integers
             if has_na and target.kind == "i":
                 raise SchemaMismatchError(
                     f"{label} has missing values, but the model expects {spec.type}, which "

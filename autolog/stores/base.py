@@ -16,6 +16,23 @@ Required:
 * :meth:`Store.download_artifacts` — a local path holding a run's artifact.
 * :meth:`Store.list_experiments` — experiment names.
 
+Registry (named models with integer versions; see :mod:`autolog.registry`). A backend without a
+registry may leave these out: the defaults raise :class:`~autolog.errors.StoreError`. A backend
+with one implements all of them:
+
+* :meth:`Store.create_model_version` — the next version of a name, numbered atomically.
+* :meth:`Store.get_model_version`, :meth:`Store.search_model_versions`,
+  :meth:`Store.delete_model_version`, :meth:`Store.download_model_version`.
+* :meth:`Store.get_registered_model`, :meth:`Store.search_registered_models`,
+  :meth:`Store.delete_registered_model`.
+* :meth:`Store.set_model_alias`, :meth:`Store.delete_model_alias`.
+* :meth:`Store.update_registered_model`, :meth:`Store.update_model_version` — descriptions
+  and tags.
+
+Derived: :meth:`Store.get_model_version_by_alias`, :meth:`Store.get_latest_model_version`.
+Names reaching a backend have passed :func:`autolog.registry.check_model_name` and
+:func:`autolog.registry.check_alias`; versions are ``int``.
+
 Every backend passes one conformance suite (``tests/stores``).
 """
 
@@ -25,7 +42,13 @@ import abc
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
+from autolog.errors import NotFoundError, StoreError
 from autolog.runs import Metric, Run, RunInfo, now_ms
+
+if TYPE_CHECKING:
+    from autolog.registry import ModelVersion, RegisteredModel
 
 __all__ = ["Store"]
 
@@ -71,6 +94,152 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def list_experiments(self) -> list[str]:
         """Names of the experiments that have runs."""
+
+    # -- registry: required when the backend has a registry --------------------------------
+    def _no_registry(self) -> StoreError:
+        return StoreError(f"The store {self.uri!r} ({type(self).__name__}) has no model "
+                          "registry. Use a local folder or an MLflow tracking server.")
+
+    def create_model_version(self, draft: ModelVersion, model_dir: Path) -> ModelVersion:
+        """Add the next version of ``draft.name``, creating the registered model if needed.
+
+        Parameters:
+            draft: every field of the new version except ``version``, ``created_time``,
+                ``updated_time`` and ``aliases``, which the store assigns (``draft.version`` is
+                ignored). ``draft.source`` is the URI the model was registered from
+                (``runs:/<run_id>/<path>``, ``models:/...`` or a folder path).
+            model_dir: a complete local model folder (MLmodel inside) with the version's
+                contents. A store that cannot point at ``draft.source`` copies or uploads it.
+
+        Returns:
+            The stored version, ``version`` set: 1 for a new name, otherwise one more than the
+            highest number *ever* given to that name. Numbers are never reused, even after
+            versions (or the whole model) are deleted, and concurrent calls from several
+            processes get distinct numbers. The version appears whole or not at all.
+
+        Raises:
+            StoreError: the version could not be written (nothing is left behind).
+        """
+        raise self._no_registry()
+
+    def get_model_version(self, name: str, version: int) -> ModelVersion:
+        """Version ``version`` of ``name``, with its aliases.
+
+        Raises:
+            NotFoundError: no such model or version (the message names both).
+        """
+        raise self._no_registry()
+
+    def search_model_versions(self, name: str | None = None) -> list[ModelVersion]:
+        """Versions of ``name`` (of every model when None), by name then version ascending.
+
+        An unknown name gives an empty list.
+        """
+        raise self._no_registry()
+
+    def delete_model_version(self, name: str, version: int) -> None:
+        """Delete one version and every alias pointing at it; its number is not reused.
+
+        Raises:
+            NotFoundError: no such model or version.
+        """
+        raise self._no_registry()
+
+    def download_model_version(self, name: str, version: int) -> Path:
+        """A local folder holding the version's model (MLmodel inside); read-only for callers.
+
+        Raises:
+            NotFoundError: no such model or version.
+        """
+        raise self._no_registry()
+
+    def get_registered_model(self, name: str) -> RegisteredModel:
+        """The registered model ``name``: description, tags, aliases, latest version.
+
+        Raises:
+            NotFoundError: no model of that name (deleted models are gone).
+        """
+        raise self._no_registry()
+
+    def search_registered_models(self) -> list[RegisteredModel]:
+        """Every registered model, sorted by name."""
+        raise self._no_registry()
+
+    def delete_registered_model(self, name: str) -> None:
+        """Delete a model with all its versions and aliases. A later registration of the
+        same name continues the old numbering (local store) or starts at 1 where the backend
+        cannot remember (document which).
+
+        Raises:
+            NotFoundError: no model of that name.
+        """
+        raise self._no_registry()
+
+    def set_model_alias(self, name: str, alias: str, version: int) -> None:
+        """Point ``alias`` of ``name`` at ``version``, moving it if it pointed elsewhere.
+
+        Raises:
+            NotFoundError: no such model or version.
+        """
+        raise self._no_registry()
+
+    def delete_model_alias(self, name: str, alias: str) -> None:
+        """Remove an alias.
+
+        Raises:
+            NotFoundError: no such model, or the model has no such alias.
+        """
+        raise self._no_registry()
+
+    def update_registered_model(self, name: str, *, description: str | None = None,
+                                tags: Mapping[str, str] | None = None,
+                                delete_tags: Iterable[str] = ()) -> RegisteredModel:
+        """Change a model's description (None keeps it), set and delete tags.
+
+        Returns:
+            The updated model.
+
+        Raises:
+            NotFoundError: no model of that name.
+        """
+        raise self._no_registry()
+
+    def update_model_version(self, name: str, version: int, *, description: str | None = None,
+                             tags: Mapping[str, str] | None = None,
+                             delete_tags: Iterable[str] = ()) -> ModelVersion:
+        """Change a version's description (None keeps it), set and delete tags.
+
+        Returns:
+            The updated version.
+
+        Raises:
+            NotFoundError: no such model or version.
+        """
+        raise self._no_registry()
+
+    # -- registry: derived ---------------------------------------------------------------------
+    def get_model_version_by_alias(self, name: str, alias: str) -> ModelVersion:
+        """The version that ``alias`` of ``name`` points at.
+
+        Raises:
+            NotFoundError: no such model or alias (the message lists the model's aliases).
+        """
+        model = self.get_registered_model(name)
+        if alias not in model.aliases:
+            known = ", ".join(sorted(model.aliases)) or "none"
+            raise NotFoundError(f"Model {name!r} has no alias {alias!r} (aliases: {known}).")
+        return self.get_model_version(name, model.aliases[alias])
+
+    def get_latest_model_version(self, name: str) -> ModelVersion:
+        """The highest-numbered existing version of ``name``.
+
+        Raises:
+            NotFoundError: no model of that name, or it has no versions left.
+        """
+        versions = self.search_model_versions(name)
+        if not versions:
+            raise NotFoundError(f"No registered model {name!r} with any version in {self.uri}.")
+        return max(versions, key=lambda v: v.version)
 
     # -- derived ----------------------------------------------------------------------------
     def log_params(self, run_id: str, params: Mapping[str, str]) -> None:

@@ -13,10 +13,12 @@ MODEL_FILE = "model.pkl"
 
 
 def predict_output(model: Any, data: Any) -> Any:
-    """The output the model's pyfunc would produce: ``predict``, else ``transform``."""
+    """The output the model's pyfunc would produce: ``predict``, else ``transform``, else None."""
     if hasattr(model, "predict"):
         return model.predict(data)
-    return model.transform(data)
+    if hasattr(model, "transform"):
+        return model.transform(data)
+    return None
 
 
 def _files(snapshot: bytes, model: Any) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
