@@ -198,6 +198,7 @@ def clear_caches() -> None:
     """Forget the cached module map and versions (after installing or removing packages)."""
     _module_distributions.cache_clear()
     _installed.clear()
+    _environment_texts.cache_clear()
 
 
 def distributions_for_modules(modules: Iterable[str]) -> dict[str, str]:
@@ -276,6 +277,29 @@ def _build_dependencies() -> list[str]:
     return deps
 
 
+@functools.lru_cache(maxsize=64)
+def _environment_texts(requirements: tuple[str, ...]) -> tuple[str, str]:
+    """The texts of python_env.yaml and conda.yaml (cached: most models share requirements)."""
+    from autolog import yamlio
+
+    python = python_version()
+    python_env = {
+        "python": python,
+        "build_dependencies": _build_dependencies(),
+        "dependencies": [f"-r {REQUIREMENTS_FILE}"],
+    }
+    installed_pip = _installed_distribution("pip")
+    # "<=" rather than "==": conda-forge publishes a new pip some time after PyPI does, and
+    # conda may then install the previous one instead of failing.
+    pip = f"pip<={installed_pip[1]}" if installed_pip else "pip"
+    conda_env = {
+        "channels": list(CONDA_CHANNELS),
+        "dependencies": [f"python={python}", pip, {"pip": list(requirements)}],
+        "name": CONDA_ENV_NAME,
+    }
+    return yamlio.dump(python_env, sort_keys=False), yamlio.dump(conda_env)
+
+
 def write_environment_files(folder: pathlib.Path | str, requirements: list[str]) -> dict[str, str]:
     """Write ``requirements.txt``, ``python_env.yaml`` and ``conda.yaml`` into ``folder``.
 
@@ -287,34 +311,12 @@ def write_environment_files(folder: pathlib.Path | str, requirements: list[str])
         The ``env`` block of the MLmodel ``python_function`` flavor:
         ``{"conda": "conda.yaml", "virtualenv": "python_env.yaml"}``.
     """
-    import yaml  # only here: the rest of the module is stdlib
-
     folder = pathlib.Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     requirements = list(requirements)
-    python = python_version()
-
     text = "".join(f"{requirement}\n" for requirement in requirements)
     (folder / REQUIREMENTS_FILE).write_text(text, encoding="utf-8")
-
-    python_env = {
-        "python": python,
-        "build_dependencies": _build_dependencies(),
-        "dependencies": [f"-r {REQUIREMENTS_FILE}"],
-    }
-    with open(folder / PYTHON_ENV_FILE, "w", encoding="utf-8") as out:
-        yaml.safe_dump(python_env, out, sort_keys=False, default_flow_style=False)
-
-    installed_pip = _installed_distribution("pip")
-    # "<=" rather than "==": conda-forge publishes a new pip some time after PyPI does, and
-    # conda may then install the previous one instead of failing.
-    pip = f"pip<={installed_pip[1]}" if installed_pip else "pip"
-    conda_env = {
-        "channels": list(CONDA_CHANNELS),
-        "dependencies": [f"python={python}", pip, {"pip": requirements}],
-        "name": CONDA_ENV_NAME,
-    }
-    with open(folder / CONDA_FILE, "w", encoding="utf-8") as out:
-        yaml.safe_dump(conda_env, out, default_flow_style=False)
-
+    python_env_text, conda_text = _environment_texts(tuple(requirements))
+    (folder / PYTHON_ENV_FILE).write_text(python_env_text, encoding="utf-8")
+    (folder / CONDA_FILE).write_text(conda_text, encoding="utf-8")
     return {"conda": CONDA_FILE, "virtualenv": PYTHON_ENV_FILE}

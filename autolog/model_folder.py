@@ -51,6 +51,7 @@ class ModelSpec:
         pyfunc: the ``python_function`` flavor's own keys (``loader_module``, ``model_path``
             or ``data``, ``predict_fn``...); ``env`` and ``python_version`` are added.
         files: relative path -> bytes or an existing file/folder to copy; checksummed.
+        move_files: names in ``files`` whose path is moved in instead of copied.
         requirements: pinned requirement lines for requirements.txt.
         signature: a :class:`autolog.signature.Signature` or None.
         input_example: data for input_example.json or None.
@@ -65,6 +66,8 @@ class ModelSpec:
     input_example: Any = None
     example_rows: int = 5
     metadata: dict[str, Any] = field(default_factory=dict)
+    # Names in ``files`` whose Path is autolog's own temporary, moved rather than copied.
+    move_files: set[str] = field(default_factory=set)
 
 
 def sha256_file(path: Path) -> str:
@@ -76,11 +79,13 @@ def sha256_file(path: Path) -> str:
     return "sha256:" + digest.hexdigest()
 
 
-def _place(dst: Path, content: bytes | Path) -> None:
+def _place(dst: Path, content: bytes | Path, move: bool) -> None:
     dst.parent.mkdir(parents=True, exist_ok=True)
     if isinstance(content, (bytes, bytearray, memoryview)):
         with open(dst, "wb") as fh:
             fh.write(content)
+    elif move:
+        shutil.move(content, dst)
     elif Path(content).is_dir():
         shutil.copytree(content, dst)
     else:
@@ -118,9 +123,7 @@ def write_model_folder(target: Path, spec: ModelSpec, *, run_id: str | None,
         ModelFolderError: ``target`` exists.
         OSError: the folder could not be written (nothing is left behind).
     """
-    import yaml
-
-    from autolog import __version__
+    from autolog import __version__, yamlio
     from autolog.environment import python_version, write_environment_files
 
     target = Path(target)
@@ -132,7 +135,7 @@ def write_model_folder(target: Path, spec: ModelSpec, *, run_id: str | None,
     tmp.mkdir()
     try:
         for name, content in spec.files.items():
-            _place(tmp / name, content)
+            _place(tmp / name, content, name in spec.move_files)
         env = write_environment_files(tmp, spec.requirements)
         mlmodel: dict[str, Any] = {
             "artifact_path": artifact_path,
@@ -159,7 +162,7 @@ def write_model_folder(target: Path, spec: ModelSpec, *, run_id: str | None,
         mlmodel["metadata"] = {**spec.metadata, "autolog_version": __version__,
                                "checksums": sums}
         with open(tmp / MLMODEL, "w", encoding="utf-8") as fh:
-            yaml.safe_dump(mlmodel, fh, default_flow_style=False, sort_keys=True)
+            yamlio.dump(mlmodel, fh)
         target.parent.mkdir(parents=True, exist_ok=True)
         os.rename(tmp, target)
     except BaseException:
@@ -227,9 +230,11 @@ def read_model_folder(path: str | os.PathLike[str]) -> ModelFolder:
             f"{folder} is not a model folder: it has no MLmodel file. Pass the folder that "
             "contains MLmodel (for a run: runs:/<run_id>/model)."
         )
+    from autolog import yamlio
+
     try:
         with open(mlmodel_path, encoding="utf-8") as fh:
-            data = yaml.safe_load(fh)
+            data = yamlio.load(fh)
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise ModelFolderError(f"{mlmodel_path} is not valid YAML: {exc}") from exc
     if not isinstance(data, Mapping) or not isinstance(data.get("flavors"), Mapping):

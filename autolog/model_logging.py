@@ -45,6 +45,12 @@ class Flavor:
     predict: Callable[[Any, Any], Any]
     base_requirements: tuple[str, ...] = ()
     extras: dict[str, Any] = field(default_factory=dict)
+    # When set, the writer first saves the snapshot under this name, releases the bytes and
+    # loads the model back from the file with ``load_file``, so that the snapshot and its
+    # deserialized copy are never in memory together; ``files`` then gets that Path instead
+    # of the bytes, and the file is moved (not copied) into the folder.
+    snapshot_file: str | None = None
+    load_file: Callable[[Path], Any] | None = None
 
 
 @dataclass
@@ -59,6 +65,11 @@ class ModelCapture:
     # Called on the writer with the deserialized model, before the folder is written
     # (metrics that need predictions); its failure is one warning, the folder is still written.
     on_model: Callable[[Any], None] | None = None
+    # Top-level modules the pickle references, when computed before the bytes were released.
+    requirement_modules: set[str] | None = None
+    # A bounded copy (at most 1,000 rows) of the training input, captured only when a format
+    # other than pickle is on: the ONNX parity check compares outputs on it.
+    parity_data: Any = None
 
 
 def _infer_signature(capture: ModelCapture, model: Any, config: Config) -> Any:
@@ -81,8 +92,11 @@ def build_spec(capture: ModelCapture, model: Any, config: Config) -> ModelSpec:
     signature = None
     with safety.guard("inferring the signature"):
         signature = _infer_signature(capture, model, config)
+    modules = capture.requirement_modules
+    if modules is None and isinstance(capture.snapshot, bytes) and capture.flavor.name == "sklearn":
+        modules = modules_in_pickle(capture.snapshot)
     requirements = pinned_requirements(
-        modules_in_pickle(capture.snapshot) if capture.flavor.name == "sklearn" else set(),
+        modules or set(),
         extra=config.extra_pip_requirements, base=capture.flavor.base_requirements,
     )
     return ModelSpec(
@@ -94,24 +108,44 @@ def build_spec(capture: ModelCapture, model: Any, config: Config) -> ModelSpec:
         input_example=capture.example if config.log_input_example else None,
         example_rows=config.input_example_rows,
         metadata=dict(config.metadata),
+        move_files={name for name, content in files.items()
+                    if isinstance(content, Path) and content == capture.snapshot},
     )
+
+
+def _load_snapshot(capture: ModelCapture, work: Path) -> Any:
+    """The model, deserialized from the snapshot (see :attr:`Flavor.snapshot_file`)."""
+    flavor = capture.flavor
+    if flavor.snapshot_file is None or not isinstance(capture.snapshot, bytes):
+        return flavor.deserialize(capture.snapshot)
+    from autolog.environment import modules_in_pickle
+
+    path = work / flavor.snapshot_file
+    path.write_bytes(capture.snapshot)
+    if flavor.name == "sklearn":
+        capture.requirement_modules = modules_in_pickle(capture.snapshot)
+    capture.snapshot = path  # type: ignore[assignment] - the bytes are released here
+    if flavor.load_file is not None:
+        return flavor.load_file(path)
+    return flavor.deserialize(path.read_bytes())
 
 
 def write_captured_model(run: Any, capture: ModelCapture, config: Config,
                          artifact_path: str = "model") -> None:
     """Writer job: turn ``capture`` into a model folder among ``run``'s artifacts."""
-    model = capture.flavor.deserialize(capture.snapshot)
-    if capture.on_model is not None:
-        with safety.guard("computing training metrics"):
-            capture.on_model(model)
-    spec = build_spec(capture, model, config)
-    from autolog import formats
-
-    formats.apply_formats(spec, capture, model, config)
     store = run.store()
     staging_root = store.staging_dir() if hasattr(store, "staging_dir") else None
     work = Path(tempfile.mkdtemp(prefix="autolog-", dir=staging_root))
     try:
+        model = _load_snapshot(capture, work)
+        if capture.on_model is not None:
+            with safety.guard("computing training metrics"):
+                capture.on_model(model)
+        spec = build_spec(capture, model, config)
+        from autolog import formats
+
+        formats.apply_formats(spec, capture, model, config)
+        del model
         folder = work / artifact_path.replace("/", "_")
         write_model_folder(folder, spec, run_id=run.run_id, artifact_path=artifact_path)
         if hasattr(store, "staging_dir"):
@@ -124,7 +158,7 @@ def write_captured_model(run: Any, capture: ModelCapture, config: Config,
         from autolog import registry
 
         registry.register_model(f"runs:/{run.run_id}/{artifact_path}",
-                                config.registered_model_name)
+                                config.registered_model_name, store=store)
 
 
 def flavor_for(model: Any) -> Flavor:

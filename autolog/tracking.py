@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import atexit
 import contextvars
+import functools
 import getpass
 import os
 import socket
@@ -37,6 +38,7 @@ _finished_log: list[str] = []
 end_run_hooks: list[Callable[[], None]] = []
 
 
+@functools.lru_cache(maxsize=1)
 def _host() -> str:
     try:
         return socket.gethostname()
@@ -44,19 +46,24 @@ def _host() -> str:
         return ""
 
 
-def default_tags() -> dict[str, str]:
-    """Tags every run gets: source, user, host, Python version."""
+@functools.lru_cache(maxsize=1)
+def _process_tags() -> tuple[tuple[str, str], ...]:
     try:
         user = getpass.getuser()
     except Exception:  # noqa: BLE001 - no user name in some containers
         user = ""
     source = os.environ.get("AUTOLOG_SOURCE_NAME") or (sys.argv[0] if sys.argv else "")
-    return {
-        "autolog.source": source or "<interactive>",
-        "autolog.user": user,
-        "autolog.host": _host(),
-        "autolog.python_version": sys.version.split()[0],
-    }
+    return (
+        ("autolog.source", source or "<interactive>"),
+        ("autolog.user", user),
+        ("autolog.host", _host()),
+        ("autolog.python_version", sys.version.split()[0]),
+    )
+
+
+def default_tags() -> dict[str, str]:
+    """Tags every run gets: source, user, host, Python version (computed once per process)."""
+    return dict(_process_tags())
 
 
 class ActiveRun:
@@ -74,13 +81,17 @@ class ActiveRun:
         self.ended = False
         self._broken = False
         self._token: contextvars.Token[ActiveRun | None] | None = None
-        all_tags = default_tags()
-        all_tags.update(tags or {})
+        # Params, tags and metrics logged in a burst are coalesced into one store write.
+        self._pending_lock = threading.Lock()
+        self._pending_params: dict[str, str] = {}
+        self._pending_tags: dict[str, str] = {}
+        self._pending_metrics: list[Metric] = []
+        self._write_queued = False
         with _open_lock:
             _open[self.run_id] = self
         info = RunInfo(**self.info.to_dict())
         self._submit("creating run", lambda s: s.create_run(info))
-        self._submit("tagging run", lambda s: s.set_tags(self.run_id, all_tags))
+        self.set_tags({**default_tags(), **(tags or {})})
 
     @property
     def run_id(self) -> str:
@@ -107,9 +118,26 @@ class ActiveRun:
         """Queue ``job(store)`` on the writer; skipped if an earlier write of this run failed."""
         self._submit(what, job)
 
+    def _queue_write(self) -> None:
+        with self._pending_lock:
+            if self._write_queued:
+                return
+            self._write_queued = True
+        self._submit("logging params, metrics and tags of run", self._write_pending)
+
+    def _write_pending(self, store: Any) -> None:
+        with self._pending_lock:
+            params, self._pending_params = self._pending_params, {}
+            tags, self._pending_tags = self._pending_tags, {}
+            metrics, self._pending_metrics = self._pending_metrics, []
+            self._write_queued = False
+        if params or tags or metrics:
+            store.log_batch(self.run_id, params=params, metrics=metrics, tags=tags)
+
     def log_params(self, params: Mapping[str, Any]) -> None:
-        values = {str(k): str(v) for k, v in params.items()}
-        self._submit("logging params of run", lambda s: s.log_params(self.run_id, values))
+        with self._pending_lock:
+            self._pending_params.update({str(k): str(v) for k, v in params.items()})
+        self._queue_write()
 
     def log_param(self, key: str, value: Any) -> None:
         self.log_params({key: value})
@@ -117,14 +145,17 @@ class ActiveRun:
     def log_metrics(self, metrics: Mapping[str, float], step: int = 0) -> None:
         ts = now_ms()
         batch = [Metric(str(k), float(v), step, ts) for k, v in metrics.items()]
-        self._submit("logging metrics of run", lambda s: s.log_batch(self.run_id, metrics=batch))
+        with self._pending_lock:
+            self._pending_metrics.extend(batch)
+        self._queue_write()
 
     def log_metric(self, key: str, value: float, step: int = 0) -> None:
         self.log_metrics({key: value}, step=step)
 
     def set_tags(self, tags: Mapping[str, Any]) -> None:
-        values = {str(k): str(v) for k, v in tags.items()}
-        self._submit("tagging run", lambda s: s.set_tags(self.run_id, values))
+        with self._pending_lock:
+            self._pending_tags.update({str(k): str(v) for k, v in tags.items()})
+        self._queue_write()
 
     def set_tag(self, key: str, value: Any) -> None:
         self.set_tags({key: value})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from autolog.formats import pickle as pickle_format
@@ -21,7 +22,8 @@ def predict_output(model: Any, data: Any) -> Any:
     return None
 
 
-def _files(snapshot: bytes, model: Any) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+def _files(snapshot: bytes | Path, model: Any
+           ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     import sklearn
 
     native = {
@@ -41,4 +43,7 @@ FLAVOR = Flavor(
     files=_files,
     predict=predict_output,
     base_requirements=("scikit-learn", "cloudpickle"),
+    extras={"onnx_converter": "autolog_sklearn.onnx_convert:convert"},
+    snapshot_file=MODEL_FILE,
+    load_file=pickle_format.load_file,
 )

@@ -20,11 +20,11 @@ def test_import_and_enable_import_no_framework(tmp_path):
     code = (
         "import json, sys\n"
         "import autolog\n"
-        "after_import = [m for m in %r if m in sys.modules]\n"
-        "autolog.enable(store=%r)\n"
-        "after_enable = [m for m in %r if m in sys.modules]\n"
+        "after_import = [m for m in {!r} if m in sys.modules]\n"
+        "autolog.enable(store={!r})\n"
+        "after_enable = [m for m in {!r} if m in sys.modules]\n"
         "print(json.dumps([after_import, after_enable]))\n"
-    ) % (HEAVY, str(tmp_path / "s"), HEAVY)
+    ).format(HEAVY, str(tmp_path / "s"), HEAVY)
     proc = run_python(code)
     assert proc.returncode == 0, proc.stderr
     after_import, after_enable = json.loads(proc.stdout.strip().splitlines()[-1])

@@ -1,0 +1,64 @@
+"""The numpy metrics agree with sklearn.metrics on real models."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn import metrics
+from sklearn.datasets import make_classification, make_regression
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.linear_model import LogisticRegression, Ridge
+
+from autolog_sklearn.metrics import training_metrics
+
+
+@pytest.mark.parametrize("n_classes, weighted, labels", [
+    (2, False, None), (3, False, None), (2, True, None), (4, True, None),
+    (3, False, np.array(["cat", "dog", "eel"])),
+])
+def test_classification_matches_sklearn(n_classes, weighted, labels):
+    X, y = make_classification(n_samples=300, n_features=8, n_informative=5,
+                               n_classes=n_classes, random_state=1)
+    if labels is not None:
+        y = labels[y]
+    w = np.random.default_rng(0).uniform(0.5, 2, len(y)) if weighted else None
+    model = RandomForestClassifier(n_estimators=5, max_depth=3, random_state=0).fit(X, y)
+    got = training_metrics(model, X, y, w)
+    pred, proba = model.predict(X), model.predict_proba(X)
+    assert got["training_accuracy"] == pytest.approx(metrics.accuracy_score(y, pred,
+                                                                            sample_weight=w))
+    for name, fn in (("precision", metrics.precision_score), ("recall", metrics.recall_score),
+                     ("f1", metrics.f1_score)):
+        expected = fn(y, pred, average="weighted", sample_weight=w, zero_division=0)
+        assert got[f"training_{name}"] == pytest.approx(expected), name
+    assert got["training_log_loss"] == pytest.approx(
+        metrics.log_loss(y, proba, sample_weight=w, labels=model.classes_))
+    auc = (metrics.roc_auc_score(y, proba[:, 1], sample_weight=w) if n_classes == 2 else
+           metrics.roc_auc_score(y, proba, multi_class="ovr", average="weighted",
+                                 sample_weight=w, labels=model.classes_))
+    assert got["training_roc_auc"] == pytest.approx(auc)
+    assert got["training_score"] == pytest.approx(model.score(X, y))
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_regression_matches_sklearn(weighted):
+    X, y = make_regression(n_samples=200, n_features=5, noise=3.0, random_state=0)
+    w = np.random.default_rng(1).uniform(0.5, 2, len(y)) if weighted else None
+    model = Ridge().fit(X, y)
+    got = training_metrics(model, X, y, w)
+    pred = model.predict(X)
+    assert got["training_mse"] == pytest.approx(metrics.mean_squared_error(y, pred,
+                                                                          sample_weight=w))
+    assert got["training_mae"] == pytest.approx(metrics.mean_absolute_error(y, pred,
+                                                                           sample_weight=w))
+    assert got["training_r2"] == pytest.approx(metrics.r2_score(y, pred, sample_weight=w))
+    assert got["training_score"] == pytest.approx(model.score(X, y))
+
+
+def test_single_class_leaves_auc_out():
+    X = np.random.default_rng(0).normal(size=(20, 3))
+    y = np.zeros(20, dtype=int)
+    y[0] = 1
+    model = LogisticRegression().fit(X, y)
+    got = training_metrics(model, X[1:], y[1:])
+    assert "training_accuracy" in got and "training_roc_auc" not in got
