@@ -26,6 +26,23 @@ from autolog.errors import (
 )
 from autolog.loading import LoadedModel, load_model
 from autolog.model_logging import log_model
+from autolog.registry import (
+    ModelVersion,
+    RegisteredModel,
+    compare,
+    delete_alias,
+    delete_model,
+    delete_model_version,
+    get_model_version,
+    get_registered_model,
+    list_models,
+    list_versions,
+    register_model,
+    search_model_versions,
+    set_alias,
+    update_model,
+    update_model_version,
+)
 from autolog.runs import Run
 from autolog.safety import AutologWarning
 from autolog.tracking import ActiveRun, active_run, end_run, get_run, search_runs, start_run
@@ -41,7 +58,9 @@ __all__ = [
     "InvalidNameError",
     "LoadedModel",
     "ModelFolderError",
+    "ModelVersion",
     "NotFoundError",
+    "RegisteredModel",
     "Run",
     "SchemaMismatchError",
     "StoreError",
@@ -50,15 +69,28 @@ __all__ = [
     "UnsafeFormatError",
     "__version__",
     "active_run",
+    "compare",
+    "delete_alias",
+    "delete_model",
+    "delete_model_version",
     "disable",
     "enable",
     "end_run",
     "flush",
+    "get_model_version",
+    "get_registered_model",
     "get_run",
     "is_enabled",
+    "list_models",
+    "list_versions",
     "load_model",
     "log_model",
+    "register_model",
+    "search_model_versions",
     "search_runs",
+    "set_alias",
     "start_run",
+    "update_model",
+    "update_model_version",
 ]
 

@@ -79,6 +79,9 @@ class ActiveRun:
         self.user_created = user_created
         self.has_model = False
         self.ended = False
+        # Called with the status when the run ends, before its end is written (an integration
+        # that logs into this run, e.g. PyTorch's, finishes its record there).
+        self.end_callbacks: list[Callable[[str], None]] = []
         self._broken = False
         self._token: contextvars.Token[ActiveRun | None] | None = None
         # Params, tags and metrics logged in a burst are coalesced into one store write.
@@ -165,6 +168,8 @@ class ActiveRun:
         if self.ended:
             return
         self.ended = True
+        for callback in list(self.end_callbacks):
+            callback(status)
         self.info.status = status
         self.info.end_time = now_ms()
         end_time = self.info.end_time
@@ -254,6 +259,9 @@ def last_runs(since: int = 0) -> list[str]:
 # atexit runs last-registered first: this runs before the writer's final flush (registered
 # when autolog.writer was imported above), so open runs are ended and then written.
 atexit.register(end_open_runs)
+if hasattr(os, "register_at_fork"):
+    # A forked child must not end (and so write) its parent's runs.
+    os.register_at_fork(after_in_child=_open.clear)
 
 
 def get_run(run_id: str) -> Run:

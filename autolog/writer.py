@@ -50,6 +50,7 @@ class Writer:
             Exception: in testing mode, the first error a job raised since the last flush.
         """
         if self._thread is not None and threading.current_thread() is not self._thread:
+            self._ensure_thread()  # a writer thread that died is replaced, its queue kept
             done = threading.Event()
             self._queue.put(("flush marker", done.set, ()))
             if not done.wait(timeout):

@@ -36,7 +36,7 @@ if mode == "autolog":
 elif mode.startswith("mlflow"):
     import mlflow, mlflow.sklearn, logging
     logging.getLogger("mlflow").setLevel(logging.ERROR)
-    mlflow.set_tracking_uri("file://" + store)
+    mlflow.set_tracking_uri("sqlite:///" + store + "/mlflow.db")
     mlflow.sklearn.autolog(log_models=(mode == "mlflow"), silent=True)
 from sklearn.datasets import make_classification, make_regression
 from sklearn.ensemble import RandomForestRegressor
@@ -69,7 +69,13 @@ flush()
 t5 = time.perf_counter()
 peak = tracemalloc.get_traced_memory()[1]
 tracemalloc.stop()
-print(json.dumps({
+if mode == "autolog":
+    recorded = len(autolog.search_runs())
+elif mode.startswith("mlflow"):
+    recorded = len(mlflow.search_runs(search_all_experiments=True))
+else:
+    recorded = 0
+print(json.dumps({"runs_recorded": recorded,
     "lr_fit_ms": statistics.median(fit_ms), "lr_flushed_ms": statistics.median(flushed_ms),
     "grid_fit_s": t1 - t0, "grid_flushed_s": t2 - t0,
     "rf_fit_s": t4 - t3, "rf_flushed_s": t5 - t3, "rf_peak_mb": peak / 2**20,
@@ -110,6 +116,7 @@ def main() -> None:
         ("RandomForest 50 trees 5000x20, training thread (s)", "rf_fit_s", "s"),
         ("RandomForest, until flushed (s)", "rf_flushed_s", "s"),
         ("RandomForest, peak traced memory (MB)", "rf_peak_mb", "MB"),
+        ("runs recorded (sanity check)", "runs_recorded", ""),
     ]
     header = f"{'measure':<54}" + "".join(f"{m:>18}" for m in modes)
     print(header)

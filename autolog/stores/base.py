@@ -41,7 +41,6 @@ from __future__ import annotations
 import abc
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 from autolog.errors import NotFoundError, StoreError
@@ -110,6 +109,12 @@ class Store(abc.ABC):
                 (``runs:/<run_id>/<path>``, ``models:/...`` or a folder path).
             model_dir: a complete local model folder (MLmodel inside) with the version's
                 contents. A store that cannot point at ``draft.source`` copies or uploads it.
+
+        Every field of ``draft`` must come back from the read methods. A backend that cannot
+        keep the fields computed at registration (``signature``, ``metrics``, ``params``,
+        ``formats``, ``onnx_parity``, ``size_bytes``, ``model_class``, ``run_name``,
+        ``experiment``) may store them as one JSON tag, or recompute them on read with
+        :func:`autolog.registry.describe_model_folder` (folder + source run).
 
         Returns:
             The stored version, ``version`` set: 1 for a new name, otherwise one more than the
@@ -263,6 +268,15 @@ class Store(abc.ABC):
 
     def get_run_info(self, run_id: str) -> RunInfo:
         return self.get_run(run_id).info
+
+    def search_run_infos(self, experiment: str | None = None) -> list[RunInfo]:
+        """The :class:`RunInfo` of every run of ``experiment`` (all when None), newest first.
+
+        A cheap listing for callers that page through many runs and read only the shown ones
+        in full (``autolog ui``). The default reads whole runs; a backend that can list run
+        records without their params, metrics and tags overrides it.
+        """
+        return [run.info for run in self.search_runs(experiment)]
 
     def close(self) -> None:
         """Release connections; the default has none."""

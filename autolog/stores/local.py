@@ -10,6 +10,7 @@ Layout (format version 1)::
         tags.json                 {name: value}
         metrics.jsonl             one {"key", "value", "step", "timestamp"} object per line
         artifacts/<path>/...      artifacts; a model folder is artifacts/model/
+      models/<name>/...           the model registry (see autolog.stores.local_registry)
       .staging/                   temporary folders, renamed into place when complete
 
 Guarantees: a run folder and every artifact folder appear whole or not at all (they are
@@ -36,6 +37,7 @@ from typing import Any
 from autolog.errors import InvalidNameError, NotFoundError, StoreError
 from autolog.runs import Metric, Run, RunInfo
 from autolog.stores.base import Store
+from autolog.stores.local_registry import LocalRegistryMixin
 
 __all__ = ["LocalStore", "check_artifact_path", "check_run_id", "write_json_atomic"]
 
@@ -84,7 +86,7 @@ def _read_json(path: Path, default: Any = None) -> Any:
         return default
 
 
-class LocalStore(Store):
+class LocalStore(LocalRegistryMixin, Store):
     """A store in a local (or shared) folder. See the module docstring for the layout."""
 
     def __init__(self, root: str | os.PathLike[str]) -> None:
@@ -227,6 +229,13 @@ class LocalStore(Store):
 
     def search_runs(self, experiment: str | None = None, max_results: int | None = None
                     ) -> list[Run]:
+        infos = self.search_run_infos(experiment)
+        if max_results is not None:
+            infos = infos[:max_results]
+        return [self.get_run(i.run_id) for i in infos]
+
+    def search_run_infos(self, experiment: str | None = None) -> list[RunInfo]:
+        """Run records only (``run.json``), newest first: no params, metrics or tags read."""
         runs_dir = self.root / "runs"
         if not runs_dir.is_dir():
             return []
@@ -239,9 +248,7 @@ class LocalStore(Store):
             if experiment is None or info.experiment == experiment:
                 infos.append(info)
         infos.sort(key=lambda i: (i.start_time, i.run_id), reverse=True)
-        if max_results is not None:
-            infos = infos[:max_results]
-        return [self.get_run(i.run_id) for i in infos]
+        return infos
 
     def download_artifacts(self, run_id: str, artifact_path: str) -> Path:
         path = self._existing_run_dir(run_id) / "artifacts" / check_artifact_path(artifact_path)

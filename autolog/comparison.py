@@ -1,0 +1,283 @@
+"""Versions of a registered model side by side: :class:`Comparison`.
+
+One table, one column per version: where each came from, the params that differ, every
+metric with the best value of each row marked, signature differences, formats, size and the
+ONNX parity verdict. ``str()`` gives an aligned text table, notebooks render ``_repr_html_``,
+``to_dict()`` is ready for ``json.dumps``.
+
+Which value is best: lower is better when the metric's name has one of the words in
+:data:`LOWER_IS_BETTER` (``training_log_loss``, ``val_mse``, ``mean_absolute_error``,
+``fit_time``), unless it also has the word ``neg`` (scikit-learn's ``neg_mean_squared_error``
+is negated, so higher is better); for every other metric higher is better. Words are the
+parts of the lowercased name split at anything that is not a letter or digit.
+"""
+
+from __future__ import annotations
+
+import datetime
+import html
+import json
+import math
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from autolog.errors import NotFoundError
+from autolog.registry import ModelVersion
+
+__all__ = ["LOWER_IS_BETTER", "Comparison", "metric_goal"]
+
+LOWER_IS_BETTER = frozenset({
+    "loss", "logloss", "error", "err", "mse", "rmse", "mae", "mape", "msle", "rmsle", "smape",
+    "deviance", "brier", "hinge", "perplexity", "wer", "cer", "time", "duration", "seconds",
+    "latency",
+})
+_MAX_CELL = 48
+
+
+def metric_goal(name: str) -> str:
+    """``"min"`` when lower values of metric ``name`` are better, else ``"max"``."""
+    words = set(re.split(r"[^a-z0-9]+", name.lower()))
+    return "min" if words & LOWER_IS_BETTER and "neg" not in words else "max"
+
+
+def _number(value: float) -> str:
+    return f"{value:.6g}"
+
+
+def _size(n: int | None) -> str:
+    if n is None:
+        return "-"
+    size = float(n)
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{n} B"
+
+
+def _specs(signature: dict[str, Any] | None, part: str) -> list[str] | None:
+    """A signature part (``inputs``/``outputs``) as ``name: type`` strings (None if absent)."""
+    if not signature or not signature.get(part):
+        return None
+    raw = signature[part]
+    try:
+        items = json.loads(raw) if isinstance(raw, str) else raw
+    except ValueError:
+        return [str(raw)]
+    out = []
+    for item in items if isinstance(items, list) else []:
+        if not isinstance(item, dict):
+            out.append(str(item))
+        elif item.get("type") == "tensor":
+            spec = item.get("tensor-spec") or {}
+            prefix = f"{item['name']}: " if item.get("name") else ""
+            out.append(f"{prefix}tensor {spec.get('dtype', '?')} {spec.get('shape', '?')}")
+        else:
+            prefix = f"{item['name']}: " if item.get("name") else ""
+            out.append(f"{prefix}{item.get('type', '?')}")
+    return out
+
+
+def _summary(specs: list[str] | None) -> str:
+    if specs is None:
+        return "none"
+    if len(specs) <= 3:
+        return ", ".join(specs)
+    types = sorted({s.rpartition(": ")[2] for s in specs})
+    return f"{len(specs)} columns ({', '.join(types)})"
+
+
+def _difference(reference: list[str] | None, specs: list[str] | None) -> str:
+    if specs == reference:
+        return "same"
+    if specs is None or reference is None:
+        return "none" if specs is None else "added"
+    ref = {s.rpartition(": ")[0]: s.rpartition(": ")[2] for s in reference}
+    new = {s.rpartition(": ")[0]: s.rpartition(": ")[2] for s in specs}
+    parts = [f"+{k}" for k in new if k not in ref] + [f"-{k}" for k in ref if k not in new]
+    parts += [f"{k}: {ref[k]}->{new[k]}" for k in new if k in ref and ref[k] != new[k]]
+    if not parts and list(new) != list(ref):
+        parts = ["column order"]
+    return "; ".join(parts) or "same"
+
+
+def _parity(mv: ModelVersion) -> str:
+    record = mv.onnx_parity
+    if not record:
+        return "not checked" if "onnx" in mv.formats else "-"
+    passed = record.get("passed")
+    verdict = "ok" if passed is True else "FAILED" if passed is False else "unknown"
+    diff = next((v for k, v in record.items()
+                 if "abs" in k.lower() and isinstance(v, (int, float))), None)
+    return f"{verdict} (max abs diff {diff:.2g})" if diff is not None else verdict
+
+
+class Comparison:
+    """Versions of one registered model side by side.
+
+    Attributes:
+        name: the registered model.
+        versions: the compared :class:`~autolog.registry.ModelVersion` objects, by number.
+    """
+
+    def __init__(self, name: str, versions: Sequence[ModelVersion]) -> None:
+        self.name = name
+        self.versions = sorted(versions, key=lambda v: v.version)
+
+    # -- the data ------------------------------------------------------------------------------
+    @property
+    def metric_names(self) -> list[str]:
+        return sorted({k for v in self.versions for k in v.metrics})
+
+    def differing_params(self) -> dict[str, dict[int, str | None]]:
+        """Params whose value (or presence) differs between the versions."""
+        keys = sorted({k for v in self.versions for k in v.params})
+        out = {}
+        for key in keys:
+            values = {v.version: v.params.get(key) for v in self.versions}
+            if len(set(values.values())) > 1:
+                out[key] = values
+        return out
+
+    def best(self, metric: str, goal: str | None = None) -> list[int]:
+        """Version numbers holding the best value of ``metric`` (ties all count; NaN never).
+
+        Parameters:
+            goal: ``"max"`` or ``"min"``; default :func:`metric_goal`.
+        """
+        goal = goal or metric_goal(metric)
+        values = {v.version: v.metrics[metric] for v in self.versions
+                  if metric in v.metrics and not math.isnan(v.metrics[metric])}
+        if not values:
+            return []
+        target = max(values.values()) if goal == "max" else min(values.values())
+        return [n for n, value in values.items() if value == target]
+
+    def best_by(self, metric: str, goal: str | None = None) -> ModelVersion:
+        """The best version by ``metric`` (``goal`` ``"max"``/``"min"``, default by its name);
+        among ties, the newest.
+
+        Raises:
+            NotFoundError: no compared version has the metric (the message lists the metrics).
+        """
+        if goal not in (None, "max", "min"):
+            raise ValueError(f"Invalid goal {goal!r}: use 'max', 'min' or None.")
+        numbers = self.best(metric, goal)
+        if not numbers:
+            known = ", ".join(self.metric_names) or "none"
+            raise NotFoundError(f"No compared version of {self.name!r} has the metric "
+                                f"{metric!r} (metrics: {known}).")
+        return next(v for v in self.versions if v.version == max(numbers))
+
+    def rows(self) -> list[dict[str, Any]]:
+        """The table: dicts with ``section``, ``label``, ``cells`` (one string per version)
+        and ``best`` (one bool per version)."""
+        vs = self.versions
+        rows: list[dict[str, Any]] = []
+
+        def add(section: str, label: str, cells: list[str], best: list[bool] | None = None
+                ) -> None:
+            rows.append({"section": section, "label": label, "cells": cells,
+                         "best": best or [False] * len(cells)})
+
+        add("version", "run", [(v.run_id or "-")[:8] for v in vs])
+        add("version", "model class", [v.model_class or "-" for v in vs])
+        add("version", "created", [_time(v.created_time) for v in vs])
+        add("version", "aliases", [", ".join(v.aliases) or "-" for v in vs])
+        for key, values in self.differing_params().items():
+            add("params that differ", key,
+                ["-" if values[v.version] is None else str(values[v.version]) for v in vs])
+        for metric in self.metric_names:
+            goal = metric_goal(metric)
+            best = set(self.best(metric, goal))
+            add("metrics (best marked *)", f"{metric} ({goal})",
+                [_number(v.metrics[metric]) if metric in v.metrics else "-" for v in vs],
+                [v.version in best for v in vs])
+        for part in ("inputs", "outputs"):
+            specs = [_specs(v.signature, part) for v in vs]
+            add("signature", part, [_summary(s) for s in specs])
+            if len({json.dumps(s) for s in specs}) > 1:
+                add("signature", f"{part} vs v{vs[0].version}",
+                    [_difference(specs[0], s) for s in specs])
+        add("model", "formats", [", ".join(v.formats) or "-" for v in vs])
+        add("model", "size", [_size(v.size_bytes) for v in vs])
+        add("model", "onnx parity", [_parity(v) for v in vs])
+        return rows
+
+    def to_dict(self) -> dict[str, Any]:
+        """Everything in the table, JSON-ready (version numbers as string keys)."""
+        vs = self.versions
+        return {
+            "name": self.name,
+            "versions": [v.to_dict() for v in vs],
+            "params": {k: {str(n): val for n, val in values.items()}
+                       for k, values in self.differing_params().items()},
+            "metrics": {
+                m: {"goal": metric_goal(m), "best": self.best(m),
+                    "values": {str(v.version): v.metrics.get(m) for v in vs}}
+                for m in self.metric_names
+            },
+            "signature": {str(v.version): {"inputs": _specs(v.signature, "inputs"),
+                                           "outputs": _specs(v.signature, "outputs")}
+                          for v in vs},
+            "formats": {str(v.version): v.formats for v in vs},
+            "size_bytes": {str(v.version): v.size_bytes for v in vs},
+            "onnx_parity": {str(v.version): v.onnx_parity for v in vs},
+        }
+
+    # -- rendering -------------------------------------------------------------------------------
+    def __str__(self) -> str:
+        if not self.versions:
+            return f"Model {self.name!r}: no versions to compare."
+        header = ["", *(f"v{v.version}" for v in self.versions)]
+        table: list[list[str] | str] = []
+        section = None
+        for row in self.rows():
+            if row["section"] != section:
+                section = row["section"]
+                table.append(f"-- {section} --")
+            cells = [_clip(c) + (" *" if b else "")
+                     for c, b in zip(row["cells"], row["best"], strict=True)]
+            table.append([row["label"], *cells])
+        lines = [r for r in table if isinstance(r, list)]
+        widths = [max(len(r[i]) for r in [header, *lines]) for i in range(len(header))]
+
+        def fmt(cells: list[str]) -> str:
+            return "  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()
+
+        n = len(self.versions)
+        out = [f"Model {self.name!r}: {n} version{'s' if n != 1 else ''}", fmt(header)]
+        out += [r if isinstance(r, str) else fmt(r) for r in table]
+        return "\n".join(out)
+
+    def __repr__(self) -> str:
+        return f"<Comparison {self.name!r} versions {[v.version for v in self.versions]}>"
+
+    def _repr_html_(self) -> str:
+        esc = html.escape
+        head = "".join(f"<th>v{v.version}</th>" for v in self.versions)
+        body = []
+        section = None
+        span = len(self.versions) + 1
+        for row in self.rows():
+            if row["section"] != section:
+                section = row["section"]
+                body.append(f"<tr><th colspan='{span}' style='text-align:left'>"
+                            f"{esc(section)}</th></tr>")
+            cells = "".join(
+                f"<td><b>{esc(c)} &#9733;</b></td>" if b else f"<td>{esc(c)}</td>"
+                for c, b in zip(row["cells"], row["best"], strict=True))
+            body.append(f"<tr><td>{esc(row['label'])}</td>{cells}</tr>")
+        return (f"<table class='autolog-compare'><caption>{esc(self.name)}</caption>"
+                f"<thead><tr><th></th>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>")
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= _MAX_CELL else text[:_MAX_CELL - 3] + "..."
+
+
+def _time(ms: int) -> str:
+    if not ms:
+        return "-"
+    return datetime.datetime.fromtimestamp(ms / 1000).strftime("%Y-%m-%d %H:%M:%S")

@@ -1,0 +1,535 @@
+"""The model registry: named models with integer versions, aliases, comparison.
+
+::
+
+    v = autolog.register_model("runs:/3f2a.../model", "iris")    # ModelVersion, v.version == 1
+    autolog.set_alias("iris", "champion", v.version)
+    model = autolog.load_model("models:/iris@champion")           # or models:/iris/1, /latest
+    autolog.compare("iris").best_by("training_accuracy_score")
+
+The first registration of a name is version 1, each later one the next integer; numbers are
+never reused, even after deletes. A version keeps a copy of what it needs to be compared
+without its run: the signature, the source run's metrics and params, the formats (flavors)
+present, the model size and the ONNX parity verdict, if any.
+
+Model names: 1-200 characters, no ``/``, ``\\``, ``..``, ``@``, ``:``, control characters,
+no leading ``.`` or surrounding spaces (names are folder names in the local store, and ``/``
+and ``@`` separate the version and alias in ``models:/`` URIs). Aliases: letters, digits,
+``_`` and ``-``, starting with a letter, not ``latest``.
+
+The store holds the records (see the registry part of :class:`autolog.stores.base.Store`);
+every function here takes ``store=`` (a :class:`Store` or URI) and defaults to the current one.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from autolog.errors import InvalidNameError, NotFoundError
+
+if TYPE_CHECKING:
+    from autolog.comparison import Comparison
+    from autolog.runs import Run
+    from autolog.stores.base import Store
+
+__all__ = [
+    "ModelVersion",
+    "RegisteredModel",
+    "check_alias",
+    "check_model_name",
+    "compare",
+    "delete_alias",
+    "delete_model",
+    "delete_model_version",
+    "describe_model_folder",
+    "get_model_version",
+    "get_registered_model",
+    "list_models",
+    "list_versions",
+    "parse_model_uri",
+    "register_model",
+    "resolve_model_uri",
+    "search_model_versions",
+    "set_alias",
+    "update_model",
+    "update_model_version",
+]
+
+MAX_NAME_LENGTH = 200
+_FORBIDDEN = set('/\\@:*?"<>|')
+_ALIAS = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,62}$")
+URI_FORMS = "models:/<name>/<version>, models:/<name>@<alias> or models:/<name>/latest"
+
+
+def _from_dict(cls: Any, data: Mapping[str, Any]) -> Any:
+    known = {f.name for f in fields(cls)}
+    return cls(**{k: v for k, v in data.items() if k in known})
+
+
+@dataclass
+class ModelVersion:
+    """One version of a registered model.
+
+    Attributes:
+        name: the registered model's name.
+        version: 1, 2, 3 ... in registration order.
+        source: the URI it was registered from (``runs:/<run_id>/model``, a folder ...).
+        run_id: the source run, when known.
+        created_time: registration time, milliseconds since the epoch.
+        updated_time: last change of description or tags, milliseconds since the epoch.
+        description: free text.
+        tags: name -> value.
+        aliases: the aliases that point at this version.
+        signature: the MLmodel ``signature`` mapping (MLflow's JSON strings), or None.
+        metrics: the source run's latest metric values when it was registered.
+        params: the source run's parameters when it was registered.
+        formats: the flavors present in the model folder (``sklearn``, ``pytorch``, ``onnx``),
+            ``python_function`` left out.
+        onnx_parity: the ONNX-vs-native check recorded at logging time (``passed``,
+            ``max_abs_diff`` ...), or None when the folder has no such record.
+        size_bytes: bytes of the model files (the MLmodel's ``model_size_bytes``, else the
+            whole folder).
+        model_class: the trained class, e.g. ``Pipeline`` (from the run's tags).
+        run_name: the source run's name.
+        experiment: the source run's experiment.
+    """
+
+    name: str
+    version: int = 0
+    source: str = ""
+    run_id: str | None = None
+    created_time: int = 0
+    updated_time: int = 0
+    description: str = ""
+    tags: dict[str, str] = field(default_factory=dict)
+    aliases: list[str] = field(default_factory=list)
+    signature: dict[str, Any] | None = None
+    metrics: dict[str, float] = field(default_factory=dict)
+    params: dict[str, str] = field(default_factory=dict)
+    formats: list[str] = field(default_factory=list)
+    onnx_parity: dict[str, Any] | None = None
+    size_bytes: int | None = None
+    model_class: str = ""
+    run_name: str = ""
+    experiment: str = ""
+
+    @property
+    def uri(self) -> str:
+        """``models:/<name>/<version>``."""
+        return f"models:/{self.name}/{self.version}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ModelVersion:
+        """Build from :meth:`to_dict` output; unknown keys (a newer writer's) are ignored."""
+        return _from_dict(cls, data)  # type: ignore[no-any-return]
+
+    def __str__(self) -> str:
+        alias = f" @{','.join(self.aliases)}" if self.aliases else ""
+        return f"{self.uri}{alias} (run {(self.run_id or '-')[:8]}, {self.model_class or '?'})"
+
+
+@dataclass
+class RegisteredModel:
+    """A named model: its description, tags and aliases, and its newest version number.
+
+    Attributes:
+        name: the name.
+        created_time: first registration, milliseconds since the epoch.
+        updated_time: last new version or change, milliseconds since the epoch.
+        description: free text.
+        tags: name -> value.
+        aliases: alias -> version number.
+        latest_version: the highest existing version number (None when all were deleted).
+        version_count: how many versions exist.
+    """
+
+    name: str
+    created_time: int = 0
+    updated_time: int = 0
+    description: str = ""
+    tags: dict[str, str] = field(default_factory=dict)
+    aliases: dict[str, int] = field(default_factory=dict)
+    latest_version: int | None = None
+    version_count: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> RegisteredModel:
+        return _from_dict(cls, data)  # type: ignore[no-any-return]
+
+
+# -- names and URIs ----------------------------------------------------------------------------
+def check_model_name(name: Any) -> str:
+    """Return ``name`` if it is a valid model name, else raise :class:`InvalidNameError`."""
+    if not isinstance(name, str) or not name:
+        raise InvalidNameError(f"Invalid model name {name!r}: it must be a non-empty string.")
+    problem = None
+    if len(name) > MAX_NAME_LENGTH:
+        problem = f"it is {len(name)} characters long; the limit is {MAX_NAME_LENGTH}"
+    elif any(ord(c) < 32 or ord(c) == 127 for c in name):
+        problem = "it contains control characters"
+    elif ".." in name:
+        problem = "it contains '..'"
+    elif _FORBIDDEN & set(name):
+        bad = "".join(sorted(_FORBIDDEN & set(name)))
+        problem = f"it contains {bad!r}; names may not contain any of / \\ @ : * ? \" < > |"
+    elif name.startswith("."):
+        problem = "it starts with '.'"
+    elif name != name.strip():
+        problem = "it starts or ends with whitespace"
+    if problem:
+        raise InvalidNameError(f"Invalid model name {name!r}: {problem}. Use letters, digits, "
+                               "spaces, '.', '_' or '-', e.g. 'iris-classifier'.")
+    return name
+
+
+def check_alias(alias: Any) -> str:
+    """Return ``alias`` if valid (``champion``, ``prod-eu``), else raise InvalidNameError."""
+    if not isinstance(alias, str) or not _ALIAS.match(alias) or alias.lower() == "latest":
+        raise InvalidNameError(
+            f"Invalid alias {alias!r}: use 1-63 letters, digits, '_' or '-', starting with a "
+            "letter ('latest' is reserved), e.g. 'champion'."
+        )
+    return alias
+
+
+def _check_version(version: Any) -> int:
+    if isinstance(version, bool):
+        version = None
+    try:
+        number = int(version)
+    except (TypeError, ValueError):
+        number = 0
+    if number < 1 or (isinstance(version, float) and version != number):
+        raise InvalidNameError(f"Invalid version {version!r}: versions are integers from 1.")
+    return number
+
+
+def parse_model_uri(uri: str) -> tuple[str, str, int | str | None]:
+    """Split a ``models:/`` URI into ``(name, kind, value)``.
+
+    ``kind`` is ``"version"`` (value an int), ``"alias"`` (value the alias) or ``"latest"``
+    (value None).
+
+    Raises:
+        InvalidNameError: not one of the accepted forms (the message lists them).
+    """
+    if not isinstance(uri, str) or not uri.startswith("models:/"):
+        raise InvalidNameError(f"Malformed model URI {uri!r}: expected {URI_FORMS}.")
+    rest = uri[len("models:/"):].strip("/")
+    if "@" in rest:
+        name, _, alias = rest.rpartition("@")
+        return check_model_name(name), "alias", check_alias(alias)
+    name, sep, ref = rest.rpartition("/")
+    if not sep or not name:
+        raise InvalidNameError(f"Malformed model URI {uri!r}: expected {URI_FORMS}.")
+    check_model_name(name)
+    if ref.lower() == "latest":
+        return name, "latest", None
+    if not ref.isdigit():
+        raise InvalidNameError(f"Malformed model URI {uri!r}: {ref!r} is not a version number; "
+                               f"expected {URI_FORMS}.")
+    return name, "version", _check_version(ref)
+
+
+def _store(store: Store | str | None) -> Store:
+    if store is None:
+        from autolog import activation, writer
+
+        writer.flush()
+        return activation.get_store()  # type: ignore[no-any-return]
+    if isinstance(store, str):
+        from autolog.stores import open_store
+
+        return open_store(store)
+    return store
+
+
+def _version_for_uri(uri: str, store: Store) -> ModelVersion:
+    name, kind, value = parse_model_uri(uri)
+    if kind == "alias":
+        return store.get_model_version_by_alias(name, str(value))
+    if kind == "latest":
+        return store.get_latest_model_version(name)
+    return store.get_model_version(name, int(value))  # type: ignore[arg-type]
+
+
+def resolve_model_uri(uri: str, store: Store | str | None = None) -> Path:
+    """The local model folder of a ``models:/`` URI (what :func:`autolog.load_model` loads).
+
+    Raises:
+        InvalidNameError: a malformed URI (the message lists the accepted forms).
+        NotFoundError: no such model, version or alias.
+    """
+    target = _store(store)
+    mv = _version_for_uri(uri, target)
+    return Path(target.download_model_version(mv.name, mv.version))
+
+
+# -- what a version records ----------------------------------------------------------------------
+def _onnx_parity(mlmodel: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The ONNX parity record of an MLmodel, read defensively from the places it may be."""
+    metadata = mlmodel.get("metadata") or {}
+    flavors = mlmodel.get("flavors") or {}
+    candidates = [metadata.get("onnx_parity"), metadata.get("parity")]
+    onnx_meta = metadata.get("onnx")
+    if isinstance(onnx_meta, Mapping):
+        candidates += [onnx_meta.get("parity"), onnx_meta]
+    onnx_flavor = flavors.get("onnx")
+    if isinstance(onnx_flavor, Mapping):
+        candidates.append(onnx_flavor.get("parity"))
+    for item in candidates:
+        if isinstance(item, Mapping) and item:
+            record = {str(k): v for k, v in item.items()}
+            if "passed" not in record:
+                for key in ("ok", "pass", "verdict", "status"):
+                    if key in record:
+                        value = record[key]
+                        record["passed"] = (value if isinstance(value, bool) else
+                                            str(value).lower() in ("ok", "pass", "passed", "true"))
+                        break
+            return record
+        if isinstance(item, bool):
+            return {"passed": item}
+    return None
+
+
+def _folder_size(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def describe_model_folder(folder: str | os.PathLike[str], run: Run | None = None
+                          ) -> dict[str, Any]:
+    """The :class:`ModelVersion` fields that come from a model folder and its source run.
+
+    Stores that do not keep these fields can call this when they read a version back.
+
+    Returns:
+        ``signature``, ``formats``, ``onnx_parity``, ``size_bytes`` and, with ``run``,
+        ``metrics``, ``params``, ``model_class``, ``run_name``, ``experiment``.
+    """
+    from autolog.model_folder import read_model_folder
+
+    path = Path(folder)
+    model = read_model_folder(path)
+    size = model.mlmodel.get("model_size_bytes")
+    out: dict[str, Any] = {
+        "signature": model.mlmodel.get("signature") or None,
+        "formats": sorted(f for f in model.flavors if f != "python_function"),
+        "onnx_parity": _onnx_parity(model.mlmodel),
+        "size_bytes": int(size) if isinstance(size, (int, float)) else _folder_size(path),
+    }
+    if run is not None:
+        out.update(metrics=dict(run.metrics), params=dict(run.params),
+                   model_class=run.model_name, run_name=run.info.name,
+                   experiment=run.info.experiment)
+    return out
+
+
+def _source_folder(model_uri: str, store: Store) -> tuple[Path, str | None]:
+    """The local folder and run id behind a URI that may be registered."""
+    from autolog.model_folder import read_model_folder
+
+    text = os.fspath(model_uri)
+    if text.startswith("runs:/"):
+        run_id, _, artifact = text[len("runs:/"):].strip("/").partition("/")
+        if not run_id or not artifact:
+            raise InvalidNameError(f"Malformed run URI {text!r}: expected "
+                                   "runs:/<run_id>/<artifact_path>, e.g. runs:/3f2a.../model.")
+        return Path(store.download_artifacts(run_id, artifact)), run_id
+    if text.startswith("models:/"):
+        mv = _version_for_uri(text, store)
+        return Path(store.download_model_version(mv.name, mv.version)), mv.run_id
+    from autolog.loading import resolve_model_uri as resolve_path
+
+    path = resolve_path(text)
+    return path, read_model_folder(path).run_id
+
+
+def register_model(model_uri: str | os.PathLike[str], name: str, *,
+                   description: str = "", tags: Mapping[str, Any] | None = None,
+                   store: Store | str | None = None) -> ModelVersion:
+    """Save a model as the next version of ``name``.
+
+    Parameters:
+        model_uri: ``runs:/<run_id>/<artifact_path>``, ``models:/...`` or a model folder.
+        name: the registered model's name (created on first use).
+        description: the version's description.
+        tags: the version's tags.
+        store: the store (or its URI) to register in; default the current store.
+
+    Returns:
+        The new :class:`ModelVersion`: version 1 for a new name, else the next number.
+
+    Raises:
+        InvalidNameError: an unsafe name or malformed URI.
+        NotFoundError: the run, its artifact or the folder does not exist.
+        ModelFolderError: the folder is not a model folder.
+        StoreError: the store could not write the version.
+    """
+    check_model_name(name)
+    target = _store(store)
+    folder, run_id = _source_folder(os.fspath(model_uri), target)
+    run = None
+    if run_id:
+        try:
+            run = target.get_run(run_id)
+        except (NotFoundError, ValueError):  # a folder from another store or from MLflow
+            run = None
+    draft = ModelVersion(name=name, source=os.fspath(model_uri), run_id=run_id,
+                         description=description or "",
+                         tags=_tags(tags),
+                         **describe_model_folder(folder, run))
+    return target.create_model_version(draft, folder)
+
+
+# -- reading -----------------------------------------------------------------------------------
+def get_model_version(name: str, version: int | str, *, store: Store | str | None = None
+                      ) -> ModelVersion:
+    """One version: ``version`` is a number, ``"latest"`` or ``"@alias"``.
+
+    Raises:
+        NotFoundError: no such model, version or alias.
+    """
+    check_model_name(name)
+    target = _store(store)
+    if isinstance(version, str) and version.lower() == "latest":
+        return target.get_latest_model_version(name)
+    if isinstance(version, str) and version.startswith("@"):
+        return target.get_model_version_by_alias(name, check_alias(version[1:]))
+    return target.get_model_version(name, _check_version(version))
+
+
+def get_registered_model(name: str, *, store: Store | str | None = None) -> RegisteredModel:
+    """The registered model ``name``. Raises NotFoundError when there is none."""
+    return _store(store).get_registered_model(check_model_name(name))
+
+
+def list_models(*, store: Store | str | None = None) -> list[RegisteredModel]:
+    """Every registered model, sorted by name."""
+    return _store(store).search_registered_models()
+
+
+def list_versions(name: str, *, store: Store | str | None = None) -> list[ModelVersion]:
+    """The versions of ``name``, oldest first. Raises NotFoundError for an unknown name."""
+    target = _store(store)
+    target.get_registered_model(check_model_name(name))
+    return target.search_model_versions(name)
+
+
+def search_model_versions(name: str | None = None, *, run_id: str | None = None,
+                          alias: str | None = None, store: Store | str | None = None
+                          ) -> list[ModelVersion]:
+    """Versions of one model (or all), optionally only those of a run or holding an alias."""
+    found = _store(store).search_model_versions(check_model_name(name) if name else None)
+    if run_id is not None:
+        found = [v for v in found if v.run_id == run_id]
+    if alias is not None:
+        found = [v for v in found if alias in v.aliases]
+    return found
+
+
+# -- changing ----------------------------------------------------------------------------------
+def set_alias(name: str, alias: str, version: int | str, *,
+              store: Store | str | None = None) -> ModelVersion:
+    """Point ``alias`` (e.g. ``"champion"``) at ``version``; returns that version."""
+    target = _store(store)
+    number = _check_version(version)
+    target.set_model_alias(check_model_name(name), check_alias(alias), number)
+    return target.get_model_version(name, number)
+
+
+def delete_alias(name: str, alias: str, *, store: Store | str | None = None) -> None:
+    """Remove an alias. Raises NotFoundError when the model has no such alias."""
+    _store(store).delete_model_alias(check_model_name(name), check_alias(alias))
+
+
+def delete_model_version(name: str, version: int | str, *,
+                         store: Store | str | None = None) -> None:
+    """Delete one version (and the aliases pointing at it); its number is never reused."""
+    _store(store).delete_model_version(check_model_name(name), _check_version(version))
+
+
+def delete_model(name: str, *, store: Store | str | None = None) -> None:
+    """Delete a registered model with all its versions and aliases."""
+    _store(store).delete_registered_model(check_model_name(name))
+
+
+def update_model(name: str, *, description: str | None = None,
+                 tags: Mapping[str, Any] | None = None, delete_tags: Iterable[str] = (),
+                 store: Store | str | None = None) -> RegisteredModel:
+    """Change a registered model's description and tags.
+
+    Parameters:
+        description: the new description (None keeps the current one).
+        tags: tags to set (values become strings).
+        delete_tags: tag names to remove (absent ones are ignored).
+
+    Raises:
+        NotFoundError: no model of that name.
+    """
+    return _store(store).update_registered_model(
+        check_model_name(name), description=None if description is None else str(description),
+        tags=_tags(tags), delete_tags=list(delete_tags))
+
+
+def update_model_version(name: str, version: int | str, *, description: str | None = None,
+                         tags: Mapping[str, Any] | None = None, delete_tags: Iterable[str] = (),
+                         store: Store | str | None = None) -> ModelVersion:
+    """Change one version's description and tags (same parameters as :func:`update_model`).
+
+    Raises:
+        NotFoundError: no such model or version.
+    """
+    return _store(store).update_model_version(
+        check_model_name(name), _check_version(version),
+        description=None if description is None else str(description),
+        tags=_tags(tags), delete_tags=list(delete_tags))
+
+
+def _tags(tags: Mapping[str, Any] | None) -> dict[str, str]:
+    out = {}
+    for key, value in (tags or {}).items():
+        if not isinstance(key, str) or not key or any(ord(c) < 32 for c in key):
+            raise InvalidNameError(f"Invalid tag name {key!r}: use a non-empty string without "
+                                   "control characters.")
+        out[key] = str(value)
+    return out
+
+
+# -- comparing ---------------------------------------------------------------------------------
+def compare(name: str, versions: Iterable[int | str] | None = None, *,
+            store: Store | str | None = None) -> Comparison:
+    """Versions of ``name`` side by side (see :class:`autolog.comparison.Comparison`).
+
+    Parameters:
+        name: the registered model.
+        versions: numbers, ``"latest"`` or ``"@alias"``; default every version.
+
+    Returns:
+        A :class:`~autolog.comparison.Comparison`: ``str()`` is an aligned table, notebooks
+        show HTML, ``to_dict()`` is JSON-ready, ``best_by(metric)`` picks a version.
+
+    Raises:
+        NotFoundError: an unknown model, version or alias.
+    """
+    from autolog.comparison import Comparison
+
+    target = _store(store)
+    if versions is None:
+        chosen = list_versions(name, store=target)
+    else:
+        chosen = [get_model_version(name, v, store=target) for v in versions]
+        unique = {v.version: v for v in chosen}
+        chosen = [unique[k] for k in sorted(unique)]
+    return Comparison(name, chosen)
