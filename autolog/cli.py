@@ -51,7 +51,17 @@ class LazyGroup(click.Group):
         if target is None:
             return None
         module, _, attr = target.partition(":")
-        return getattr(importlib.import_module(module), attr)  # type: ignore[no-any-return]
+        try:
+            return getattr(importlib.import_module(module), attr)  # type: ignore[no-any-return]
+        except (ImportError, AttributeError) as exc:
+            # One broken subcommand (a missing optional dependency) must not break the others.
+            reason = f"{type(exc).__name__}: {exc}"
+
+            @click.command(cmd_name, help=f"(unavailable: {reason})")
+            def unavailable() -> None:
+                raise click.ClickException(f"'autolog {cmd_name}' is unavailable: {reason}")
+
+            return unavailable
 
 
 def store_option(func: Any) -> Any:
