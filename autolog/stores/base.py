@@ -279,7 +279,7 @@ class Store(abc.ABC):
         return [run.info for run in self.search_runs(experiment)]
 
     def close(self) -> None:
-        """Release connections; the default has none."""
+        """Release connections; the default has none."""  # noqa: B027 - optional hook
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.uri!r})"

@@ -32,11 +32,12 @@ import shutil
 import uuid
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
 
 from autolog.errors import InvalidNameError, NotFoundError, StoreError
 from autolog.runs import Metric, Run, RunInfo
 from autolog.stores.base import Store
+from autolog.stores.jsonfiles import read_json as _read_json
+from autolog.stores.jsonfiles import write_json_atomic
 from autolog.stores.local_registry import LocalRegistryMixin
 
 __all__ = ["LocalStore", "check_artifact_path", "check_run_id", "write_json_atomic"]
@@ -68,22 +69,6 @@ def check_artifact_path(path: str) -> str:
     if any(ord(c) < 32 for c in path):
         raise InvalidNameError(f"Invalid artifact path {path!r}: control characters.")
     return "/".join(parts)
-
-
-def write_json_atomic(path: Path, data: Any) -> None:
-    """Write JSON to a temporary file next to ``path``, then rename it over ``path``."""
-    tmp = path.with_name(f".tmp-{path.name}-{uuid.uuid4().hex}")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        json.dump(data, fh, indent=1, sort_keys=True, allow_nan=True)
-    os.replace(tmp, path)
-
-
-def _read_json(path: Path, default: Any = None) -> Any:
-    try:
-        with open(path, encoding="utf-8") as fh:
-            return json.load(fh)
-    except FileNotFoundError:
-        return default
 
 
 class LocalStore(LocalRegistryMixin, Store):

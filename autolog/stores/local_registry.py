@@ -32,20 +32,12 @@ from typing import Any
 from autolog.errors import NotFoundError, StoreError
 from autolog.registry import ModelVersion, RegisteredModel, check_model_name
 from autolog.runs import now_ms
+from autolog.stores.jsonfiles import read_json as _read_json
+from autolog.stores.jsonfiles import write_json_atomic
 
 __all__ = ["LocalRegistryMixin"]
 
 LOCK_TIMEOUT_S = 120.0
-
-
-def _read_json(path: Path, default: Any = None) -> Any:
-    import json
-
-    try:
-        with open(path, encoding="utf-8") as fh:
-            return json.load(fh)
-    except FileNotFoundError:
-        return default
 
 
 class LocalRegistryMixin:
@@ -102,8 +94,6 @@ class LocalRegistryMixin:
                              "delete the lock file.") from exc
 
     def _write_json(self, path: Path, data: Any) -> None:
-        from autolog.stores.local import write_json_atomic
-
         write_json_atomic(path, data)
 
     def _discard(self, path: Path) -> None:
