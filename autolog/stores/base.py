@@ -278,8 +278,8 @@ class Store(abc.ABC):
         """
         return [run.info for run in self.search_runs(experiment)]
 
-    def close(self) -> None:
-        """Release connections; the default has none."""  # noqa: B027 - optional hook
+    def close(self) -> None:  # noqa: B027 - an optional hook, not a required method
+        """Release connections; the default has none."""
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.uri!r})"
