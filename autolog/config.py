@@ -26,7 +26,7 @@ __all__ = ["OPTIONS", "Config", "Option", "env_name", "resolve", "unknown_env_na
 
 ENV_PREFIX = "AUTOLOG_"
 # Variables with the prefix that are not options: the on-switch itself and internal ones.
-_NON_OPTION_ENV = {"AUTOLOG", "AUTOLOG_WORKER", "AUTOLOG_PARENT_PID"}
+_NON_OPTION_ENV = {"AUTOLOG", "AUTOLOG_WORKER", "AUTOLOG_PARENT_PID", "AUTOLOG_SOURCE_NAME"}
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -137,6 +137,9 @@ def default_store() -> str:
 _OPTION_LIST = [
     Option("store", _parse_str, None, "Where runs go: a folder path, file:// or http(s):// URI. "
            "Default ~/.autolog."),
+    Option("offline_store", _parse_optional_str, None,
+           "Local folder for runs while a remote store cannot be reached (send them later with "
+           "'autolog sync'). Default ~/.autolog."),
     Option("experiment", _parse_str, "Default", "Experiment that new runs belong to."),
     Option("format", _parse_str, "pickle", "Model serialization format.",
            choices=("pickle", "onnx", "both")),
@@ -163,7 +166,8 @@ _OPTION_LIST = [
            "Register every logged model under this name."),
     Option("onnx_opset", _parse_int, 18, "Target ONNX opset for converted models."),
     Option("onnx_tolerance", _parse_float, 1e-4,
-           "Largest absolute difference between ONNX and native outputs that passes parity."),
+           "ONNX parity tolerance: each output value must satisfy |onnx - native| <= "
+           "tolerance * max(1, |native|) (absolute below 1, relative above)."),
     Option("async_logging", _parse_bool, True,
            "Write on the background writer (False writes on the training thread)."),
     Option("silent", _parse_bool, False, "Suppress autolog's warnings."),

@@ -62,8 +62,8 @@ def _load_sklearn(folder: ModelFolder, conf: dict[str, Any]) -> Any:
 
     name = conf.get("pickled_model", "model.pkl")
     verify_checksums(folder, [name])
-    return pickle_format.load_file(folder.path / name, conf.get("serialization_format",
-                                                                "cloudpickle"))
+    return pickle_format.load_file(folder.file(name), conf.get("serialization_format",
+                                                               "cloudpickle"))
 
 
 def _load_torch(folder: ModelFolder, conf: dict[str, Any]) -> Any:
@@ -149,7 +149,8 @@ def load_model(uri: str | os.PathLike[str], *, format: str | None = None,
         UnsafeFormatError: only pickled formats and ``allow_pickle=False``.
     """
     folder = read_model_folder(resolve_model_uri(uri))
-    available = [f for f in folder.flavors if f in _LOADERS]
+    # MLmodel keys are sorted, so "onnx" comes before "pytorch"/"sklearn": put native first.
+    available = sorted((f for f in folder.flavors if f in _LOADERS), key=lambda f: f == "onnx")
     if format is not None:
         known = sorted({fmt for fmt, _ in _FLAVOR_FORMATS.values()})
         if format not in known:

@@ -139,8 +139,11 @@ def write_captured_model(run: Any, capture: ModelCapture, config: Config,
     try:
         model = _load_snapshot(capture, work)
         if capture.on_model is not None:
-            with safety.guard("computing training metrics"):
+            try:
                 capture.on_model(model)
+            except BaseException as exc:  # noqa: BLE001 - user code (predict); even a
+                # SystemExit from it must not cost the model folder
+                safety.internal_error("computing training metrics", exc)
         spec = build_spec(capture, model, config)
         from autolog import formats
 

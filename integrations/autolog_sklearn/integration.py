@@ -26,6 +26,8 @@ from autolog.model_logging import ModelCapture, write_captured_model
 __all__ = ["FIT_METHODS", "SklearnIntegration"]
 
 FIT_METHODS = ("fit", "fit_transform", "fit_predict")
+# Rows of training input kept for the ONNX parity check (format "onnx" or "both").
+PARITY_ROWS = 1000
 CV_HELPERS = ("_fit_and_score", "_fit_and_predict", "_permutation_test_score",
               "_incremental_fit_estimator")
 
@@ -147,6 +149,9 @@ class FitRecorder:
             self.example = self.config.input_example
         elif self.config.log_input_example or self.config.log_signature:
             self.example = datasets.head(self.X, self.config.input_example_rows)
+        self.parity_data = None
+        if self.config.format != "pickle" and self.config.log_models:
+            self.parity_data = _parity_sample(self.X)
         if self.config.log_datasets and self.X is not None:
             fp = datasets.fingerprint(self.X)
             self.run.log_params({"dataset.shape": fp["shape"], "dataset.digest": fp["digest"]})
@@ -188,7 +193,8 @@ class FitRecorder:
             return
         capture = ModelCapture(flavor=FLAVOR, snapshot=snapshot, example=self.example,
                                signature=self.config.signature,
-                               model_class=type(model).__name__, on_model=self._on_model)
+                               model_class=type(model).__name__, on_model=self._on_model,
+                               parity_data=self.parity_data)
         run, config = self.run, self.config
         run.submit("writing the model folder of run",
                    lambda _store: write_captured_model(run, capture, config))
@@ -234,6 +240,20 @@ class FitRecorder:
                 child.log_metrics(scores)
                 child.end(tracking.FINISHED)
         return getattr(search, "best_estimator_", None)
+
+
+def _parity_sample(X: Any, rows: int = PARITY_ROWS) -> Any:
+    """A copy of at most ``rows`` rows spread evenly over ``X`` (None if X has no rows)."""
+    from autolog import datasets
+
+    shape = getattr(X, "shape", None)
+    try:
+        n = int(shape[0]) if shape else len(X)
+        step = max(1, n // rows)
+        view = X.iloc[::step] if hasattr(X, "iloc") else X[::step]
+    except (TypeError, KeyError, IndexError, ValueError):  # not row-sliceable: no sample
+        return None
+    return datasets.head(view, rows)
 
 
 def _write_cv_results(store: Any, run: Any, results: dict[str, Any]) -> None:
