@@ -13,7 +13,9 @@ import os
 import warnings
 from collections.abc import Iterator
 
-__all__ = ["AutologWarning", "guard", "internal_error", "testing_mode", "warn"]
+__all__ = ["AutologWarning", "guard", "internal_error", "mark_reported", "testing_mode", "warn"]
+
+_REPORTED = "_autolog_reported"
 
 
 class AutologWarning(UserWarning):
@@ -43,6 +45,16 @@ def warn(message: str, stacklevel: int = 3) -> None:
         warnings.warn(message, AutologWarning, stacklevel=stacklevel)
 
 
+def mark_reported(exc: BaseException) -> BaseException:
+    """Note that a warning already told the user about ``exc`` (e.g. "the store cannot be
+    reached"): :func:`internal_error` then does not warn about it a second time."""
+    try:
+        setattr(exc, _REPORTED, True)
+    except AttributeError:  # an exception type with __slots__
+        pass
+    return exc
+
+
 def internal_error(what: str, exc: BaseException) -> None:
     """Report a failure inside autolog: raise in testing mode, else warn once.
 
@@ -52,6 +64,8 @@ def internal_error(what: str, exc: BaseException) -> None:
     """
     if testing_mode():
         raise exc
+    if getattr(exc, _REPORTED, False):
+        return
     warn(f"autolog: {what} failed ({type(exc).__name__}: {exc}). "
          "Training is unaffected; this record may be incomplete.", stacklevel=4)
 

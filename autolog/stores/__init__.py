@@ -20,10 +20,10 @@ import threading
 from importlib import metadata
 from urllib.parse import unquote, urlparse
 
-from autolog.errors import UnknownSchemeError
+from autolog.errors import ConfigError, UnknownSchemeError
 from autolog.stores.base import Store
 
-__all__ = ["KNOWN_SCHEMES", "Store", "open_store", "parse_store_uri"]
+__all__ = ["KNOWN_SCHEMES", "Store", "check_scheme", "open_store", "parse_store_uri"]
 
 # scheme -> ("module:Class", extra that installs its dependencies)
 KNOWN_SCHEMES: dict[str, tuple[str, str | None]] = {
@@ -36,18 +36,33 @@ KNOWN_SCHEMES: dict[str, tuple[str, str | None]] = {
 ENTRY_POINT_GROUP = "autolog.stores"
 DISTRIBUTION = "autolog-ml"
 
-_cache: dict[str, Store] = {}
+_cache: dict[tuple[str, bool], Store] = {}
 _lock = threading.Lock()
 
 
 def parse_store_uri(uri: str) -> tuple[str, str]:
-    """Split a store URI into (scheme, location); a bare path has scheme ``file``."""
-    parsed = urlparse(uri)
+    """Split a store URI into (scheme, location); a bare path has scheme ``file``.
+
+    Raises:
+        ConfigError: the URI cannot name a store (empty, a NUL character, a malformed host,
+            ``file:`` without a path); the message quotes it.
+    """
+    if not isinstance(uri, str) or not uri.strip() or "\x00" in uri:
+        raise ConfigError(f"Invalid store URI {uri!r}: give a folder path, file:///path or "
+                          "http(s)://host.")
+    try:
+        parsed = urlparse(uri)
+    except ValueError as exc:  # e.g. "http://[::1" (an unclosed IPv6 host)
+        raise ConfigError(f"Invalid store URI {uri!r}: {exc}.") from exc
     # A Windows drive letter ("C:\\runs") parses as a one-letter scheme.
     if not parsed.scheme or len(parsed.scheme) == 1:
         return "file", uri
-    if parsed.scheme == "file":
-        return "file", unquote(parsed.path)
+    if parsed.scheme.lower() == "file":
+        path = unquote(parsed.path)
+        if not path or "\x00" in path:
+            raise ConfigError(f"Invalid store URI {uri!r}: a file: URI needs a path (no NUL "
+                              "characters), e.g. file:///home/me/autolog-store.")
+        return "file", path
     return parsed.scheme.lower(), uri
 
 
@@ -60,8 +75,29 @@ def _load(target: str) -> type[Store]:
     return getattr(importlib.import_module(module), attr)  # type: ignore[no-any-return]
 
 
-def open_store(uri: str) -> Store:
+def check_scheme(uri: str) -> None:
+    """Raise :class:`UnknownSchemeError` now if no built-in store or plugin handles ``uri``'s
+    scheme (nothing is imported or opened: ``enable()`` calls it to catch typos early).
+    """
+    scheme, _ = parse_store_uri(uri)
+    if scheme in KNOWN_SCHEMES:
+        return
+    plugins = _plugins()
+    if scheme not in plugins:
+        known = sorted(set(KNOWN_SCHEMES) | set(plugins))
+        raise UnknownSchemeError(
+            f"No store handles the scheme {scheme!r} of {uri!r}. Known schemes: "
+            f"{', '.join(known)}, or a plain folder path. Third-party stores register "
+            f"in the entry-point group {ENTRY_POINT_GROUP!r}."
+        )
+
+
+def open_store(uri: str, *, offline_fallback: bool = True) -> Store:
     """The store for ``uri`` (one instance per URI per process).
+
+    A remote store (one whose class sets ``remote = True``) comes wrapped in a
+    :class:`~autolog.stores.fallback.FallbackStore` that keeps runs in a local folder while the
+    server cannot be reached; ``offline_fallback=False`` gives the bare remote store.
 
     Raises:
         UnknownSchemeError: no built-in store or plugin handles the scheme; the message lists
@@ -69,7 +105,7 @@ def open_store(uri: str) -> Store:
         ConfigError: the backend for the scheme is not installed; the message names the extra.
     """
     with _lock:
-        store = _cache.get(uri)
+        store = _cache.get((uri, offline_fallback))
         if store is not None:
             return store
         scheme, location = parse_store_uri(uri)
@@ -83,15 +119,12 @@ def open_store(uri: str) -> Store:
                     f"pip install '{DISTRIBUTION}[{extra}]' ({exc})."
                 ) from exc
         else:
-            plugins = _plugins()
-            if scheme not in plugins:
-                known = sorted(set(KNOWN_SCHEMES) | set(plugins))
-                raise UnknownSchemeError(
-                    f"No store handles the scheme {scheme!r} of {uri!r}. Known schemes: "
-                    f"{', '.join(known)}, or a plain folder path. Third-party stores register "
-                    f"in the entry-point group {ENTRY_POINT_GROUP!r}."
-                )
-            cls = plugins[scheme].load()
+            check_scheme(uri)
+            cls = _plugins()[scheme].load()
         store = cls(location)
-        _cache[uri] = store
+        if offline_fallback and getattr(cls, "remote", False):
+            from autolog.stores.fallback import FallbackStore
+
+            store = FallbackStore(store)
+        _cache[(uri, offline_fallback)] = store
         return store
