@@ -25,6 +25,7 @@ from autolog.errors import (
     UnsafeFormatError,
 )
 from autolog.loading import LoadedModel, load_model
+from autolog.magic import load_ipython_extension, unload_ipython_extension
 from autolog.model_logging import log_model
 from autolog.registry import (
     ModelVersion,
@@ -83,6 +84,7 @@ __all__ = [
     "is_enabled",
     "list_models",
     "list_versions",
+    "load_ipython_extension",
     "load_model",
     "log_model",
     "register_model",
@@ -90,6 +92,7 @@ __all__ = [
     "search_runs",
     "set_alias",
     "start_run",
+    "unload_ipython_extension",
     "update_model",
     "update_model_version",
 ]

@@ -2,7 +2,9 @@
 
 An :class:`ActiveRun` is a handle; every write it makes goes through the background writer to
 the store, in order, so the training thread never waits on I/O. If one write of a run fails
-(store unreachable, disk full), that is one warning and the run's later writes are skipped.
+(store unreachable, disk full), that is one warning; the run's later writes are still tried
+(so that it ends FINISHED or FAILED, not RUNNING) and their failures are not reported again.
+If the run could not be created at all, its later writes are skipped.
 
 Grouping rule: inside ``with autolog.start_run(name=...)``, the first autologged model logs
 into that run (params, metrics, ``model/``); each further autologged fit in the same block
@@ -52,7 +54,9 @@ def _process_tags() -> tuple[tuple[str, str], ...]:
         user = getpass.getuser()
     except Exception:  # noqa: BLE001 - no user name in some containers
         user = ""
-    source = os.environ.get("AUTOLOG_SOURCE_NAME") or (sys.argv[0] if sys.argv else "")
+    # JPY_SESSION_NAME: the notebook's path, set by Jupyter for its kernels.
+    source = (os.environ.get("AUTOLOG_SOURCE_NAME") or os.environ.get("JPY_SESSION_NAME")
+              or (sys.argv[0] if sys.argv else ""))
     return (
         ("autolog.source", source or "<interactive>"),
         ("autolog.user", user),
@@ -83,6 +87,7 @@ class ActiveRun:
         # that logs into this run, e.g. PyTorch's, finishes its record there).
         self.end_callbacks: list[Callable[[str], None]] = []
         self._broken = False
+        self._failed = False
         self._token: contextvars.Token[ActiveRun | None] | None = None
         # Params, tags and metrics logged in a burst are coalesced into one store write.
         self._pending_lock = threading.Lock()
@@ -92,8 +97,11 @@ class ActiveRun:
         self._write_queued = False
         with _open_lock:
             _open[self.run_id] = self
+        from autolog.workers import watch_worker_exit
+
+        watch_worker_exit()  # a forked worker exits without atexit: end and write runs then
         info = RunInfo(**self.info.to_dict())
-        self._submit("creating run", lambda s: s.create_run(info))
+        self._submit("creating run", lambda s: s.create_run(info), creates=True)
         self.set_tags({**default_tags(), **(tags or {})})
 
     @property
@@ -105,20 +113,26 @@ class ActiveRun:
 
         return open_store(self.store_uri)
 
-    def _submit(self, what: str, job: Callable[[Any], None]) -> None:
+    def _submit(self, what: str, job: Callable[[Any], None], creates: bool = False) -> None:
         def run_job() -> None:
             if self._broken:
                 return
             try:
                 job(self.store())
             except BaseException:
-                self._broken = True
-                raise
+                # One warning per run: the first failure is reported; after it the run's
+                # remaining writes are still tried (its end status above all), quietly. A run
+                # that could not be created skips them: they would all fail.
+                reported, self._failed = self._failed, True
+                self._broken = creates
+                if not reported:
+                    raise
 
         writer.submit(f"{what} {self.run_id[:8]}", run_job)
 
     def submit(self, what: str, job: Callable[[Any], None]) -> None:
-        """Queue ``job(store)`` on the writer; skipped if an earlier write of this run failed."""
+        """Queue ``job(store)`` on the writer (skipped if the run could not be created; after
+        an earlier failed write of this run, a failure of this job is not reported again)."""
         self._submit(what, job)
 
     def _queue_write(self) -> None:
@@ -181,6 +195,11 @@ class ActiveRun:
         self._submit("ending run", finish)
         with _open_lock:
             _open.pop(self.run_id, None)
+        from autolog.workers import in_worker_process
+
+        if in_worker_process():
+            # A pool may terminate its worker as soon as the task returns: write the run now.
+            writer.flush()
 
     def get(self) -> Run:
         """Flush and read the run back from the store."""
@@ -259,9 +278,19 @@ def last_runs(since: int = 0) -> list[str]:
 # atexit runs last-registered first: this runs before the writer's final flush (registered
 # when autolog.writer was imported above), so open runs are ended and then written.
 atexit.register(end_open_runs)
+
+
+def _after_fork_in_child() -> None:
+    # A forked child must not end (and so write) its parent's runs, nor log a model into the
+    # run it inherited as active (two children would overwrite it): its fits become child runs.
+    _open.clear()
+    inherited = _current.get()
+    if inherited is not None:
+        inherited.has_model = True
+
+
 if hasattr(os, "register_at_fork"):
-    # A forked child must not end (and so write) its parent's runs.
-    os.register_at_fork(after_in_child=_open.clear)
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def get_run(run_id: str) -> Run:

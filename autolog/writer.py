@@ -15,12 +15,18 @@ import atexit
 import os
 import queue
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
 from autolog import patching, safety
 
 __all__ = ["Writer", "flush", "get_writer", "submit"]
+
+# How often a waiting flush() checks that the writer thread is still alive.
+_POLL_S = 0.2
+# Longest wait for queued jobs before a fork (a model folder or an ONNX conversion under way).
+_FORK_WAIT_S = 60.0
 
 
 class Writer:
@@ -53,8 +59,14 @@ class Writer:
             self._ensure_thread()  # a writer thread that died is replaced, its queue kept
             done = threading.Event()
             self._queue.put(("flush marker", done.set, ()))
-            if not done.wait(timeout):
-                return False
+            deadline = None if timeout is None else time.monotonic() + timeout
+            # Wait in slices: a writer thread killed while the marker is queued (an async
+            # exception between jobs) is replaced, so that flush never waits forever.
+            while not done.wait(_POLL_S if deadline is None
+                                else min(_POLL_S, max(0.0, deadline - time.monotonic()))):
+                if deadline is not None and time.monotonic() >= deadline:
+                    return False
+                self._ensure_thread()
         error, self._pending_error = self._pending_error, None
         if error is not None:
             raise error
@@ -62,11 +74,15 @@ class Writer:
 
     def _ensure_thread(self) -> None:
         with self._lock:
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(
-                    target=self._loop, name="autolog-writer", daemon=True
-                )
-                self._thread.start()
+            if self._thread is not None and self._thread.is_alive():
+                return
+            died = self._thread is not None
+            self._thread = threading.Thread(target=self._loop, name="autolog-writer", daemon=True)
+            self._thread.start()
+        if died:
+            self._report("the background writer thread", RuntimeError(
+                "it was stopped from outside and has been restarted; queued records are kept, "
+                "a job it was running may be lost"))
 
     def _loop(self) -> None:
         # The writer calls predict(), converts and exports models: none of that may record.
@@ -82,12 +98,17 @@ class Writer:
         try:
             with patching.suspended():
                 fn(*args)
-        except Exception as exc:  # noqa: BLE001 - a job's failure must never escape
-            try:
-                safety.internal_error(what, exc)
-            except Exception as raised:  # testing mode: keep it for the next flush()
-                if self._pending_error is None:
-                    self._pending_error = raised
+        except BaseException as exc:  # noqa: BLE001 - a job's failure must never escape
+            # BaseException too: a job runs user code (predict in the metrics), and a
+            # SystemExit there would otherwise end this thread and leave flush() waiting.
+            self._report(what, exc)
+
+    def _report(self, what: str, exc: BaseException) -> None:
+        try:
+            safety.internal_error(what, exc)
+        except BaseException as raised:  # testing mode: keep it for the next flush()
+            if self._pending_error is None:
+                self._pending_error = raised
 
     def reset_after_fork(self) -> None:
         """In a forked child the thread does not exist; start afresh with an empty queue."""
@@ -95,6 +116,20 @@ class Writer:
         self._thread = None
         self._lock = threading.Lock()
         self._pending_error = None
+
+    def drain_before_fork(self, timeout: float = _FORK_WAIT_S) -> None:
+        """Let queued jobs finish before the process forks (a ``multiprocessing`` pool).
+
+        A job interrupted by the fork would leave the locks it held (the store cache, a
+        store's own) locked forever in the child, which then hangs on its first record.
+        Bounded, so that a job waiting on the forking thread cannot hang the fork.
+        """
+        thread = self._thread
+        if thread is None or not thread.is_alive() or threading.current_thread() is thread:
+            return
+        done = threading.Event()
+        self._queue.put(("fork marker", done.set, ()))
+        done.wait(timeout)
 
 
 _writer = Writer()
@@ -123,4 +158,5 @@ def _flush_at_exit() -> None:
 
 atexit.register(_flush_at_exit)
 if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_writer.reset_after_fork)
+    os.register_at_fork(before=_writer.drain_before_fork,
+                        after_in_child=_writer.reset_after_fork)

@@ -1,0 +1,119 @@
+"""Worker processes: a parallel program records the same runs as its sequential version.
+
+Under ``AUTOLOG=1`` every Python process turns autologging on, worker processes included:
+joblib/loky workers, ``multiprocessing`` and ``concurrent.futures`` children (forked children
+inherit the parent's state instead). The rule that keeps their runs right:
+
+1. **A task records what the same call would record in the parent.** The re-entry guard
+   ("inside an autologged fit, inner fits do not record") is a context variable, which neither
+   threads nor processes inherit. So :class:`JoblibIntegration` captures it when
+   ``joblib.Parallel`` is called and restores it around every task, wherever the task runs:
+   the candidate fits of ``GridSearchCV(n_jobs=2)``, the members of
+   ``VotingClassifier(n_jobs=2)`` or ``BaggingClassifier(n_jobs=2)`` record nothing, exactly as
+   with ``n_jobs=1``, while a user's own top-level ``Parallel(...)(delayed(train)(c) ...)`` or
+   ``Pool.map(train, ...)`` records one run per task, exactly as a loop would.
+2. **A worker writes a run completely before its task returns** (see
+   :func:`in_worker_process`): pools terminate their workers without running ``atexit``, so
+   the background writer is flushed when a run ends in a worker. Runs still open when a
+   worker exits normally (a PyTorch run ends with its program) are ended and written by a
+   ``multiprocessing`` finalizer, since forked workers leave through ``os._exit``. A pool
+   terminated by its ``with`` block kills its workers: end a PyTorch run in the task itself
+   (``autolog.end_run()``) when the task function is the whole training.
+3. **A forked child never writes into its parent's runs**: the parent's open runs are
+   forgotten in the child, and a fit in the child under the parent's ``start_run()`` block
+   becomes a child run of it (see :mod:`autolog.tracking`), where the sequential loop would
+   log its first model into that run itself. The writer finishes its queued jobs before the
+   process forks, so that no child inherits a lock held mid-write (:mod:`autolog.writer`).
+
+A worker started without ``AUTOLOG=1`` (the parent called :func:`autolog.enable` in code and
+the pool spawns fresh interpreters) does not record; call :func:`autolog.enable` in the
+worker's initializer to record there too.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from types import ModuleType
+from typing import Any
+
+from autolog import patching
+from autolog.integration import Integration
+
+__all__ = ["JoblibIntegration", "in_worker_process", "watch_worker_exit"]
+
+_watching_pid: int | None = None
+
+
+def in_worker_process() -> bool:
+    """True in a process started by ``multiprocessing``, loky or ``concurrent.futures``."""
+    process = sys.modules.get("multiprocessing.process")
+    # Worker start-up imports multiprocessing; a process that never did is not a worker.
+    return process is not None and process.parent_process() is not None
+
+
+def watch_worker_exit() -> None:
+    """In a worker, end and write this process's open runs when it exits (once per process)."""
+    global _watching_pid
+    if _watching_pid == os.getpid() or not in_worker_process():
+        return
+    _watching_pid = os.getpid()
+    from multiprocessing import util
+
+    util.Finalize(None, _finish_worker, exitpriority=100)
+
+
+def _finish_worker() -> None:
+    from autolog import safety, tracking, writer
+
+    with safety.guard("ending the runs of a worker process at its exit"):
+        tracking.end_open_runs()
+        writer.flush()
+
+
+class _InContext:
+    """A joblib task that runs under the parent's re-entry state (picklable, by value)."""
+
+    def __init__(self, function: Any, recording: bool, suspended: bool) -> None:
+        self.function = function
+        self.recording = recording
+        self.suspended = suspended
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if self.suspended:
+            with patching.suspended():
+                return self.function(*args, **kwargs)
+        if self.recording:
+            with patching.recording():
+                return self.function(*args, **kwargs)
+        return self.function(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        # joblib reads attributes of the task function (its name, for progress messages).
+        if name == "function":
+            raise AttributeError(name)
+        return getattr(self.function, name)
+
+
+def _parallel_call(wrapped: Any, instance: Any, args: tuple[Any, ...],
+                   kwargs: dict[str, Any]) -> Any:
+    recording, suspended = patching.is_recording(), patching.is_suspended()
+    if not (recording or suspended) or not args:
+        return wrapped(*args, **kwargs)
+    tasks = ((_InContext(func, recording, suspended), a, k) for func, a, k in args[0])
+    iterable: Any = list(tasks) if hasattr(args[0], "__len__") else tasks
+    return wrapped(iterable, *args[1:], **kwargs)
+
+
+class JoblibIntegration(Integration):
+    """Carries autolog's re-entry state into joblib tasks (threads, loky and processes)."""
+
+    name = "joblib"
+    module = "joblib"
+    distribution = "joblib"
+    supported = ">=1.2"
+
+    def apply(self, module: ModuleType) -> None:
+        from joblib.parallel import Parallel
+
+        self.patches.wrap(Parallel, "__call__", _parallel_call)
