@@ -8,46 +8,100 @@
 This module only re-exports the public API; see each module for details.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from autolog._version import __version__
-from autolog.activation import disable, enable, is_enabled
-from autolog.errors import (
-    AutologError,
-    ChecksumError,
-    ConfigError,
-    ConversionError,
-    InvalidNameError,
-    ModelFolderError,
-    NotFoundError,
-    SchemaMismatchError,
-    StoreError,
-    StoreUnavailableError,
-    UnknownSchemeError,
-    UnsafeFormatError,
-)
-from autolog.loading import LoadedModel, load_model
-from autolog.magic import load_ipython_extension, unload_ipython_extension
-from autolog.model_logging import log_model
-from autolog.registry import (
-    ModelVersion,
-    RegisteredModel,
-    compare,
-    delete_alias,
-    delete_model,
-    delete_model_version,
-    get_model_version,
-    get_registered_model,
-    list_models,
-    list_versions,
-    register_model,
-    search_model_versions,
-    set_alias,
-    update_model,
-    update_model_version,
-)
-from autolog.runs import Run
-from autolog.safety import AutologWarning
-from autolog.tracking import ActiveRun, active_run, end_run, get_run, search_runs, start_run
-from autolog.writer import flush
+
+if TYPE_CHECKING:  # the names below, for type checkers; at run time they load on first use
+    from autolog.activation import disable, enable, is_enabled
+    from autolog.errors import (
+        AutologError,
+        ChecksumError,
+        ConfigError,
+        ConversionError,
+        InvalidNameError,
+        ModelFolderError,
+        NotFoundError,
+        SchemaMismatchError,
+        StoreError,
+        StoreUnavailableError,
+        UnknownSchemeError,
+        UnsafeFormatError,
+    )
+    from autolog.loading import LoadedModel, load_model
+    from autolog.magic import load_ipython_extension, unload_ipython_extension
+    from autolog.model_logging import log_model
+    from autolog.registry import (
+        ModelVersion,
+        RegisteredModel,
+        compare,
+        delete_alias,
+        delete_model,
+        delete_model_version,
+        get_model_version,
+        get_registered_model,
+        list_models,
+        list_versions,
+        register_model,
+        search_model_versions,
+        set_alias,
+        update_model,
+        update_model_version,
+    )
+    from autolog.runs import Run
+    from autolog.safety import AutologWarning
+    from autolog.tracking import ActiveRun, active_run, end_run, get_run, search_runs, start_run
+    from autolog.writer import flush
+
+
+# Attribute -> module. ``import autolog`` must stay cheap (it runs in every process under
+# AUTOLOG=1), so each name is imported from its module on first access (PEP 562).
+_LAZY = {
+    "ActiveRun": "autolog.tracking",
+    "AutologError": "autolog.errors",
+    "AutologWarning": "autolog.safety",
+    "ChecksumError": "autolog.errors",
+    "ConfigError": "autolog.errors",
+    "ConversionError": "autolog.errors",
+    "InvalidNameError": "autolog.errors",
+    "LoadedModel": "autolog.loading",
+    "ModelFolderError": "autolog.errors",
+    "ModelVersion": "autolog.registry",
+    "NotFoundError": "autolog.errors",
+    "RegisteredModel": "autolog.registry",
+    "Run": "autolog.runs",
+    "SchemaMismatchError": "autolog.errors",
+    "StoreError": "autolog.errors",
+    "StoreUnavailableError": "autolog.errors",
+    "UnknownSchemeError": "autolog.errors",
+    "UnsafeFormatError": "autolog.errors",
+    "active_run": "autolog.tracking",
+    "compare": "autolog.registry",
+    "delete_alias": "autolog.registry",
+    "delete_model": "autolog.registry",
+    "delete_model_version": "autolog.registry",
+    "disable": "autolog.activation",
+    "enable": "autolog.activation",
+    "end_run": "autolog.tracking",
+    "flush": "autolog.writer",
+    "get_model_version": "autolog.registry",
+    "get_registered_model": "autolog.registry",
+    "get_run": "autolog.tracking",
+    "is_enabled": "autolog.activation",
+    "list_models": "autolog.registry",
+    "list_versions": "autolog.registry",
+    "load_ipython_extension": "autolog.magic",
+    "load_model": "autolog.loading",
+    "log_model": "autolog.model_logging",
+    "register_model": "autolog.registry",
+    "search_model_versions": "autolog.registry",
+    "search_runs": "autolog.tracking",
+    "set_alias": "autolog.registry",
+    "start_run": "autolog.tracking",
+    "unload_ipython_extension": "autolog.magic",
+    "update_model": "autolog.registry",
+    "update_model_version": "autolog.registry",
+}
 
 __all__ = [
     "ActiveRun",
@@ -97,3 +151,18 @@ __all__ = [
     "update_model_version",
 ]
 
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'autolog' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))

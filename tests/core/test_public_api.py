@@ -44,3 +44,10 @@ def test_enable_before_or_after_import_patches_the_same(tmp_path):
     before = run_python(code.format(first=enable, second="import sklearn"))
     after = run_python(code.format(first="import sklearn", second=enable))
     assert before.stdout.strip() == after.stdout.strip() == "True", (before.stderr, after.stderr)
+
+
+def test_import_autolog_loads_nothing_but_its_version():
+    proc = run_python("import sys, autolog\n"
+                      "print(sorted(m for m in sys.modules if m.startswith('autolog')))")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "['autolog', 'autolog._version']"
