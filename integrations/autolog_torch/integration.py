@@ -1,0 +1,441 @@
+"""What the PyTorch integration hooks, and the rule that makes a plain training loop a run.
+
+The run rule:
+
+* A run starts at the first ``optimizer.step()`` of a model in training mode. The model is the
+  module, called at the root of a forward pass, that holds most of the optimizer's parameters
+  (found from the first forward calls after the optimizer was created).
+* It ends when the program ends, when ``autolog.end_run()`` is called (or the
+  ``autolog.start_run()`` block it logs into ends), or when another model starts training.
+  A second optimizer of the same model joins its run; so does a second model whose steps
+  alternate with the first one's within an epoch (a GAN): only a model that steps twice in a
+  row, or after the first model's epoch ended, starts a run of its own. The model is logged
+  once, at the end of its run; the run is FAILED when the program ends on an unhandled
+  exception.
+* An epoch is one full pass over the DataLoader whose batches feed the steps (it ends with the
+  step that used the pass's last batch, or when a new pass starts). A loop without a
+  DataLoader gets one epoch per stretch of steps ended by ``model.eval()`` (``train()`` to
+  ``eval()``); steps left over when the run ends make a last epoch.
+* Under ``torch.distributed`` only rank 0 records.
+
+Targets, all undone by :meth:`TorchIntegration.remove`:
+
+* ``torch.optim.optimizer.register_optimizer_step_post_hook`` — every optimizer step;
+* ``Optimizer.__init__`` — a new optimizer starts the search for its model;
+* ``register_module_forward_pre_hook``/``register_module_forward_hook`` — only while some
+  optimizer's model is unknown (:mod:`autolog_torch.search`); then removed;
+* ``Tensor.backward`` — scalar losses, summed where they live (no host-device sync);
+* the loss functions of ``torch.nn.functional`` (``nn.*Loss`` modules call them), only while
+  the run's model is in eval mode — their scalar results are the validation loss;
+* ``Module.train`` — epoch boundaries of loops without a DataLoader, and the switch that
+  applies (``eval()``) and undoes (``train()``) the loss functions' patches;
+* ``DataLoader.__iter__`` — the iterator of each pass (once per pass); at each step its batch
+  count gives the samples and the end of the pass, so batches themselves are not intercepted;
+* ``LRScheduler.step``, ``ReduceLROnPlateau.step`` — the scheduler of each optimizer;
+* ``GradScaler.scale`` — with mixed precision, the loss is recorded before it is scaled.
+
+Per step that is two calls into autolog (``backward`` and the step hook), each a few attribute
+reads and additions; an internal failure there is one warning, after which this process's
+PyTorch recording stops.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+import threading
+import weakref
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+from autolog import activation, patching, safety, tracking
+from autolog.integration import Integration
+from autolog.runs import FAILED, FINISHED, KILLED
+from autolog_torch.recorder import PRIMARY, SECONDARY, TorchRun, last_exception
+from autolog_torch.search import ForwardSearch
+
+__all__ = ["LOSS_FUNCTIONS", "TorchIntegration"]
+
+LOSS_FUNCTIONS = (
+    "binary_cross_entropy", "binary_cross_entropy_with_logits", "cosine_embedding_loss",
+    "cross_entropy", "ctc_loss", "gaussian_nll_loss", "hinge_embedding_loss", "huber_loss",
+    "kl_div", "l1_loss", "margin_ranking_loss", "mse_loss", "multi_margin_loss",
+    "multilabel_margin_loss", "multilabel_soft_margin_loss", "nll_loss", "poisson_nll_loss",
+    "smooth_l1_loss", "soft_margin_loss", "triplet_margin_loss",
+    "triplet_margin_with_distance_loss",
+)
+#: Steps of an optimizer whose model could not be found before it is left alone.
+MAX_ATTEMPTS = 3
+#: Rows of the first batch kept for the ONNX parity check (format "onnx" or "both").
+PARITY_ROWS = 1000
+
+
+@dataclass
+class _Contender:
+    """Another model that stepped while the current run was mid-epoch: a new run or a GAN?"""
+
+    optimizer: Any
+    model: Any
+    loss: Any
+    losses: int
+
+
+def _rank() -> int:
+    dist = sys.modules.get("torch.distributed")
+    if dist is not None and dist.is_available() and dist.is_initialized():
+        return int(dist.get_rank())
+    return 0
+
+
+class TorchIntegration(Integration):
+    """Autologs plain PyTorch training loops."""
+
+    name = "torch"
+    module = "torch"
+    distribution = "torch"
+    supported = ">=2.1"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._lock = threading.RLock()
+        self._handles: list[Any] = []
+        # The loss functions' patches, applied by model.eval() and undone by model.train():
+        # training steps never pay for them.
+        self._loss_patches = patching.PatchSet()
+        self._reset()
+
+    def _reset(self) -> None:
+        self._run: TorchRun | None = None
+        self._broken = False
+        self._search = ForwardSearch(self._rows)
+        self._waiting: weakref.WeakSet[Any] = weakref.WeakSet()
+        self._attempts: weakref.WeakKeyDictionary[Any, int] = weakref.WeakKeyDictionary()
+        self._ignored: weakref.WeakSet[Any] = weakref.WeakSet()
+        self._model_of: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+        self._schedulers: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
+        self._contender: _Contender | None = None
+        self._pending: Any = 0.0
+        self._scaled: tuple[Any, Any] | None = None  # (GradScaler output, the loss it scaled)
+        self._pending_n = 0
+        self._iter_ref: Any = None  # weak reference to the newest DataLoader iterator
+        self._in_loss = self._in_scheduler = False
+        self._tensor: Any = object
+        self._compiling: Any = bool
+
+    @classmethod
+    def flavor_for(cls, model: Any) -> Any:
+        import torch
+
+        if isinstance(model, torch.nn.Module):
+            from autolog_torch.flavor import FLAVOR
+
+            return FLAVOR
+        return None
+
+    # -- apply and remove -----------------------------------------------------------------
+    def apply(self, module: ModuleType) -> None:
+        import torch
+        from torch.optim import optimizer as optimizer_mod
+
+        self._tensor = torch.Tensor
+        # Under torch.compile the wrappers step aside: dynamo folds this check to True while
+        # tracing and so traces only the wrapped call.
+        self._compiling = torch.compiler.is_dynamo_compiling
+        self._handles.append(optimizer_mod.register_optimizer_step_post_hook(self._on_step))
+        self.patches.wrap(optimizer_mod.Optimizer, "__init__", self._optimizer_init)
+        self.patches.wrap(torch.Tensor, "backward", self._backward)
+        self.patches.wrap(torch.nn.Module, "train", self._train)
+        self.when_imported("torch.utils.data.dataloader", self._patch_loader)
+        self.when_imported("torch.optim.lr_scheduler", self._patch_schedulers)
+        self.when_imported("torch.amp.grad_scaler", self._patch_grad_scaler)
+        tracking.end_run_hooks.append(self._end_hook)
+
+    def _arm_losses(self) -> None:
+        """Wrap the loss functions: only while the run's model is in eval mode (validation)."""
+        if len(self._loss_patches):
+            return
+        from torch.nn import functional
+
+        for name in LOSS_FUNCTIONS:
+            if name in vars(functional):
+                self._loss_patches.wrap(functional, name, self._loss)
+
+    def _disarm_losses(self) -> None:
+        self._loss_patches.revert_all()
+
+    def _patch_loader(self, dataloader: ModuleType) -> None:
+        self.patches.wrap(dataloader.DataLoader, "__iter__", self._loader_iter)
+
+    def _patch_schedulers(self, lr_scheduler: ModuleType) -> None:
+        for cls_name in ("LRScheduler", "ReduceLROnPlateau"):
+            cls = getattr(lr_scheduler, cls_name, None)
+            if cls is not None and "step" in vars(cls):
+                self.patches.wrap(cls, "step", self._scheduler_step)
+
+    def _patch_grad_scaler(self, grad_scaler: ModuleType) -> None:
+        self.patches.wrap(grad_scaler.GradScaler, "scale", self._scale)
+
+    def remove(self) -> None:
+        """End the open run, remove the hooks and undo the patches."""
+        run = self._run
+        if run is not None:
+            self._end(run, FINISHED)
+        if self._end_hook in tracking.end_run_hooks:
+            tracking.end_run_hooks.remove(self._end_hook)
+        handles, self._handles = self._handles, []
+        for handle in handles:
+            handle.remove()
+        self._search.stop()
+        self._disarm_losses()
+        super().remove()
+        self._reset()
+
+    def _rows(self) -> int:
+        config = activation.effective_config()
+        return max(config.input_example_rows, PARITY_ROWS if config.format != "pickle" else 0)
+
+    def _fail(self, what: str, exc: BaseException) -> None:
+        """An internal failure: stop recording PyTorch in this process, warn once."""
+        self._broken = True
+        run, self._run = self._run, None
+        self._search.stop()
+        self._disarm_losses()
+        if run is not None:
+            with safety.guard("ending the PyTorch run after an error"):
+                run.finish(FINISHED, None)
+        safety.internal_error(what, exc)
+
+    # -- run boundaries -------------------------------------------------------------------
+    def _end(self, run: TorchRun, status: str) -> None:
+        with self._lock:
+            if self._run is run:
+                self._run = None
+                self._contender = None
+                self._disarm_losses()
+            run.finish(status, self._schedulers.get(run.primary))
+
+    def _end_hook(self) -> None:
+        """``autolog.end_run()``, ``disable()`` and interpreter exit end the open run."""
+        run = self._run
+        if run is None:
+            return
+        if run.pid != os.getpid():  # a forked child exiting: the run is its parent's
+            self._run = None
+            return
+        exc = last_exception()
+        status = FINISHED
+        if exc is not None and exc is not run.exc_at_start:
+            status = KILLED if isinstance(exc, KeyboardInterrupt) else FAILED
+        self._end(run, status)
+
+    def _start(self, model: Any, optimizer: Any, steps: list[tuple[Any, int]]) -> None:
+        current = self._run
+        if current is not None:
+            self._end(current, FINISHED)
+        config = activation.current_config() or activation.effective_config()
+        run = TorchRun(model, optimizer, self._search.records.get(model), config,
+                       self._search.loss_class)
+        if run.parent is not None:
+            run.parent.end_callbacks.append(functools.partial(self._end, run))
+        self._contender = None
+        self._run = run
+        run.follow(self._iter_ref)
+        for loss, losses in steps:
+            run.step(loss, losses)
+
+    # -- optimizer steps --------------------------------------------------------------------
+    def _on_step(self, optimizer: Any, args: Any, kwargs: Any) -> None:
+        try:
+            run = self._run
+            loss, losses = self._pending, self._pending_n
+            self._pending_n = 0
+            if run is not None and optimizer is run.primary and self._contender is None:
+                if self._iter_ref is not run.seen_iter:
+                    run.follow(self._iter_ref)
+                run.step(loss, losses)
+            elif not self._broken and optimizer not in self._ignored:
+                self._step_slow(optimizer, loss, losses)
+        except Exception as exc:  # noqa: BLE001 - never break the user's step
+            self._fail("recording an optimizer step", exc)
+
+    def _step_slow(self, optimizer: Any, loss: Any, losses: int) -> None:
+        run = self._run
+        role = run.role(optimizer) if run is not None else None
+        if run is not None and role is not None:
+            if self._contender is not None:  # the first model stepped again: they alternate
+                run.attach(self._contender.optimizer, SECONDARY)
+                self._contender = None
+            if role == PRIMARY:
+                if self._iter_ref is not run.seen_iter:
+                    run.follow(self._iter_ref)
+                run.step(loss, losses)
+            return
+        if not patching.should_record() or not activation.is_enabled():
+            return
+        with self._lock:
+            self._route(optimizer, loss, losses)
+
+    def _model_for(self, optimizer: Any) -> Any:
+        ref = self._model_of.get(optimizer)
+        model = ref() if ref is not None else None
+        if model is None:
+            model = self._search.model_for(optimizer)
+            if model is not None:
+                self._model_of[optimizer] = weakref.ref(model)
+        return model
+
+    def _route(self, optimizer: Any, loss: Any, losses: int) -> None:
+        """A step of an optimizer that is not the run's: start, join or switch runs."""
+        model = self._model_for(optimizer)
+        if model is None:
+            tries = self._attempts.get(optimizer, 0) + 1
+            self._attempts[optimizer] = tries
+            if tries >= MAX_ATTEMPTS:
+                self._ignore(optimizer)
+            else:
+                self._look_for(optimizer)
+            return
+        if _rank() != 0:
+            self._ignore(optimizer)
+            return
+        self._waiting.discard(optimizer)
+        if not self._waiting:
+            self._search.stop()
+        if not model.training:
+            return
+        run = self._run
+        if run is not None and run.trains(model):
+            run.attach(optimizer, PRIMARY)
+            run.step(loss, losses)
+            return
+        contender = self._contender
+        if contender is not None and contender.optimizer is optimizer:
+            self._start(model, optimizer, [(contender.loss, contender.losses), (loss, losses)])
+        elif run is not None and run.mid_epoch():
+            self._contender = _Contender(optimizer, model, loss, losses)
+        else:
+            self._start(model, optimizer, [(loss, losses)])
+
+    def _look_for(self, optimizer: Any) -> None:
+        self._waiting.add(optimizer)
+        self._search.start()
+
+    def _ignore(self, optimizer: Any) -> None:
+        self._ignored.add(optimizer)
+        self._waiting.discard(optimizer)
+        if not self._waiting:
+            self._search.stop()
+
+    def _optimizer_init(self, wrapped: Any, instance: Any, args: tuple[Any, ...],
+                        kwargs: dict[str, Any]) -> Any:
+        result = wrapped(*args, **kwargs)
+        if instance is not None and not self._broken and patching.should_record():
+            try:
+                with self._lock:
+                    self._look_for(instance)
+            except Exception as exc:  # noqa: BLE001
+                self._fail("watching a new optimizer", exc)
+        return result
+
+    # -- losses -----------------------------------------------------------------------------
+    @staticmethod
+    def _scalar(tensor: Any) -> Any:
+        """A scalar loss as it is kept: a float for CPU tensors, else detached on its device."""
+        return tensor.item() if tensor.is_cpu else tensor.detach()
+
+    def _backward(self, wrapped: Any, instance: Any, args: tuple[Any, ...],
+                  kwargs: dict[str, Any]) -> Any:
+        if self._compiling():
+            return wrapped(*args, **kwargs)
+        result = wrapped(*args, **kwargs)
+        if self._broken or instance is None:
+            return result
+        try:
+            scaled = self._scaled
+            if scaled is not None and instance is scaled[0]:
+                instance, self._scaled = scaled[1], None  # AMP: record the loss, not loss*scale
+            # A scalar: autograd has already checked it is a real floating-point one.
+            if instance.numel() == 1:
+                value = instance.item() if instance.is_cpu else instance.detach()  # see _scalar
+                self._pending = value if self._pending_n == 0 else self._pending + value
+                self._pending_n += 1
+        except Exception as exc:  # noqa: BLE001
+            self._fail("recording a training loss", exc)
+        return result
+
+    def _scale(self, wrapped: Any, instance: Any, args: tuple[Any, ...],
+               kwargs: dict[str, Any]) -> Any:
+        result = wrapped(*args, **kwargs)
+        loss = args[0] if args else kwargs.get("outputs")
+        if isinstance(result, self._tensor) and isinstance(loss, self._tensor):
+            self._scaled = (result, loss)
+        return result
+
+    def _loss(self, wrapped: Any, instance: Any, args: tuple[Any, ...],
+              kwargs: dict[str, Any]) -> Any:
+        if self._run is None or self._in_loss or self._compiling():
+            return wrapped(*args, **kwargs)
+        self._in_loss = True  # a tensor subclass dispatches back into the same function
+        try:
+            result = wrapped(*args, **kwargs)
+        finally:
+            self._in_loss = False
+        run = self._run
+        if run is None:
+            return result
+        try:
+            if (not run.model.training and isinstance(result, self._tensor)
+                    and result.numel() == 1 and result.is_floating_point()
+                    and not patching.is_suspended()):
+                run.add_validation_loss(self._scalar(result))
+                if run.loss_function is None:
+                    run.loss_function = wrapped.__name__
+        except Exception as exc:  # noqa: BLE001
+            self._fail("recording a validation loss", exc)
+        return result
+
+    # -- epochs ---------------------------------------------------------------------------
+    def _train(self, wrapped: Any, instance: Any, args: tuple[Any, ...],
+               kwargs: dict[str, Any]) -> Any:
+        run = self._run
+        if run is None or (instance is not run.model and instance is not run.inner):
+            return wrapped(*args, **kwargs)
+        was_training = instance.training
+        result = wrapped(*args, **kwargs)
+        try:
+            if was_training and not instance.training:
+                if not run.loader_driven:
+                    run.close_epoch()
+                self._arm_losses()
+            elif instance.training and not was_training:
+                self._disarm_losses()
+        except Exception as exc:  # noqa: BLE001
+            self._fail("switching between train and eval", exc)
+        return result
+
+    def _loader_iter(self, wrapped: Any, instance: Any, args: tuple[Any, ...],
+                     kwargs: dict[str, Any]) -> Any:
+        iterator = wrapped(*args, **kwargs)
+        try:
+            self._iter_ref = weakref.ref(iterator)
+        except TypeError:
+            self._iter_ref = None  # an iterator that cannot be weakly referenced: not followed
+        return iterator
+
+    def _scheduler_step(self, wrapped: Any, instance: Any, args: tuple[Any, ...],
+                        kwargs: dict[str, Any]) -> Any:
+        if self._in_scheduler or instance is None:
+            return wrapped(*args, **kwargs)
+        self._in_scheduler = True  # SequentialLR and ChainedScheduler step their children
+        try:
+            return wrapped(*args, **kwargs)
+        finally:
+            self._in_scheduler = False
+            optimizer = getattr(instance, "optimizer", None)
+            if optimizer is not None:
+                try:
+                    self._schedulers[optimizer] = type(instance).__name__
+                except TypeError:
+                    pass  # an optimizer that cannot be weakly referenced
