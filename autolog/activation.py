@@ -117,10 +117,14 @@ def enable(**options: Any) -> Config:
         The resolved :class:`~autolog.config.Config`.
 
     Raises:
-        ConfigError: an unknown option or an invalid value (message lists valid choices).
+        ConfigError: an unknown option or an invalid value (message lists valid choices);
+            :class:`~autolog.errors.UnknownSchemeError` for a store URI no store handles.
     """
     global _config
     new_config = config_mod.resolve(options)
+    from autolog.stores import check_scheme
+
+    check_scheme(new_config.store_uri)  # a typo in the scheme fails here, not at every fit
     with _lock:
         if _config is not None and _config != new_config:
             _remove_integrations(lambda n: _disabled(n, new_config))

@@ -7,6 +7,7 @@ import datetime
 import click
 
 from autolog.cli import echo_json, open_cli_store, print_table, store_option
+from autolog.liveness import display_status, observed
 
 __all__ = ["runs"]
 
@@ -28,14 +29,20 @@ def runs() -> None:
 @click.option("--limit", "-n", default=50, show_default=True, help="Newest runs shown.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def list_runs(store: str | None, experiment: str | None, limit: int, as_json: bool) -> None:
-    """Runs in the store, newest first."""
+    """Runs in the store, newest first.
+
+    A run whose process on this host is gone without ending it shows as KILLED; a run still
+    RUNNING on another host shows as RUNNING (unknown), since its process cannot be checked.
+    """
     found = open_cli_store(store).search_runs(experiment, max_results=limit)
+    for run in found:
+        run.info = observed(run.info)
     if as_json:
         echo_json([r.to_dict() for r in found])
         return
     print_table([{
         "run_id": r.run_id, "experiment": r.info.experiment, "name": r.info.name,
-        "status": r.status, "started": _time(r.info.start_time),
+        "status": display_status(r.info), "started": _time(r.info.start_time),
         "metrics": ", ".join(f"{k}={v:.4g}" for k, v in r.summary_metrics(3).items()),
     } for r in found])
 
@@ -47,11 +54,13 @@ def list_runs(store: str | None, experiment: str | None, limit: int, as_json: bo
 def show_run(store: str | None, run_id: str, as_json: bool) -> None:
     """One run: info, params, metrics, tags and its model folder."""
     run = open_cli_store(store).get_run(run_id)
+    run.info = observed(run.info)
     if as_json:
         echo_json(run.to_dict())
         return
     info = run.info
-    click.echo(f"run {info.run_id}  [{info.status}]  {info.name}  experiment={info.experiment}")
+    click.echo(f"run {info.run_id}  [{display_status(info)}]  {info.name}  "
+               f"experiment={info.experiment}")
     click.echo(f"started {_time(info.start_time)}  ended {_time(info.end_time)}"
                + (f"  parent {info.parent_run_id}" if info.parent_run_id else ""))
     for title, values in (("params", run.params), ("metrics", run.metrics), ("tags", run.tags)):

@@ -51,7 +51,10 @@ def resolve_model_uri(uri: str | os.PathLike[str]) -> Path:
         return registry.resolve_model_uri(text)
     if text.startswith("file:"):
         text = unquote(urlparse(text).path)
-    path = Path(text).expanduser()
+    try:
+        path = Path(text).expanduser()
+    except RuntimeError as exc:  # "~name/..." where no user has that name
+        raise NotFoundError(f"No model folder at {text!r}: {exc}") from exc
     if not path.exists():
         raise NotFoundError(f"No model folder at {path}.")
     return path

@@ -35,6 +35,7 @@ __all__ = [
     "ModelSpec",
     "read_model_folder",
     "sha256_file",
+    "validate",
     "verify_checksums",
     "write_model_folder",
 ]
@@ -195,31 +196,72 @@ class ModelFolder:
         return self.mlmodel.get("run_id")
 
     def signature(self) -> Any:
-        """The :class:`autolog.signature.Signature`, or None when the folder has none."""
+        """The :class:`autolog.signature.Signature`, or None when the folder has none.
+
+        Raises:
+            ModelFolderError: the MLmodel's ``signature`` is malformed (the message names it).
+        """
         data = self.mlmodel.get("signature")
         if not data:
             return None
         from autolog.signature import Signature
 
-        return Signature.from_dict(data)
+        try:
+            return Signature.from_dict(data)
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            raise ModelFolderError(
+                f"The signature in {self.path / MLMODEL} is malformed ({exc}). Fix or remove "
+                "the 'signature' section; the model itself is not affected."
+            ) from exc
+
+    def file(self, name: Any) -> Path:
+        """The path of the model file ``name`` (as the MLmodel names it), checked to be inside
+        the folder.
+
+        Raises:
+            ModelFolderError: ``name`` is absolute, contains ``..``, or leads out of the folder
+                through a symbolic link: autolog never reads (or unpickles) such a file.
+        """
+        text = name if isinstance(name, str) else ""
+        parts = text.replace("\\", "/").split("/")
+        if (not text or text.startswith(("/", "\\")) or (len(text) > 1 and text[1] == ":")
+                or ".." in parts):
+            raise ModelFolderError(
+                f"{self.path / MLMODEL} names the model file {name!r}, which is not a relative "
+                "path inside the model folder; refusing to read it."
+            )
+        path = self.path / text
+        _check_inside(path, self.path)
+        return path
 
     def input_example(self) -> Any:
-        """The saved input example, or None."""
+        """The saved input example, or None.
+
+        Raises:
+            ModelFolderError: the example file is missing or malformed (the message names it).
+        """
         info = self.mlmodel.get("saved_input_example_info")
         if not info:
             return None
         from autolog.signature import example_from_json
 
-        text = (self.path / info["artifact_path"]).read_text(encoding="utf-8")
-        return example_from_json(info, text)
+        if not isinstance(info, Mapping):
+            raise ModelFolderError(f"{self.path / MLMODEL}: 'saved_input_example_info' is "
+                                   f"{info!r}, not a mapping.")
+        path = self.file(info.get("artifact_path"))
+        try:
+            return example_from_json(info, path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, ModelFolderError) as exc:
+            raise ModelFolderError(f"The input example {path} cannot be read: {exc}") from exc
 
 
 def read_model_folder(path: str | os.PathLike[str]) -> ModelFolder:
     """Read and validate a model folder's MLmodel.
 
     Raises:
-        ModelFolderError: no MLmodel, invalid YAML, or no ``flavors`` mapping; the message
-            names the folder and the problem.
+        ModelFolderError: no MLmodel, invalid YAML, no ``flavors`` mapping, malformed
+            ``metadata``, or a symbolic link leading out of the folder; the message names the
+            folder and the problem.
     """
     import yaml
 
@@ -241,7 +283,61 @@ def read_model_folder(path: str | os.PathLike[str]) -> ModelFolder:
         raise ModelFolderError(
             f"{mlmodel_path} has no 'flavors' mapping; it is truncated or not an MLmodel file."
         )
+    for name, conf in data["flavors"].items():
+        if not isinstance(conf, Mapping):
+            raise ModelFolderError(f"{mlmodel_path}: the flavor {name!r} is {conf!r}, not a "
+                                   "mapping; the file is damaged or not an MLmodel file.")
+    metadata = data.get("metadata")
+    checksums = metadata.get("checksums") if isinstance(metadata, Mapping) else None
+    if (metadata is not None and not isinstance(metadata, Mapping)) or not (
+            checksums is None or (isinstance(checksums, Mapping)
+                                  and all(isinstance(v, str) for v in checksums.values()))):
+        raise ModelFolderError(f"{mlmodel_path}: 'metadata' must be a mapping whose "
+                               "'checksums' map file names to 'sha256:<hex>' strings.")
+    _check_links(folder)
     return ModelFolder(folder, dict(data))
+
+
+def _check_inside(path: Path, folder: Path) -> None:
+    root = folder.resolve()
+    resolved = path.resolve()
+    if resolved != root and root not in resolved.parents:
+        raise ModelFolderError(
+            f"{path} is a symbolic link to {resolved}, outside the model folder {folder}; "
+            "autolog does not follow links out of a model folder. Replace the link with the "
+            "file itself."
+        )
+
+
+def _check_links(folder: Path) -> None:
+    """Refuse a folder with a symbolic link that leads out of it (e.g. to /etc/passwd): a
+    loader would read it and a registry copy would copy the file it points at."""
+    for current, dirs, files in os.walk(folder):
+        for name in [*dirs, *files]:
+            path = Path(current) / name
+            if path.is_symlink():
+                _check_inside(path, folder)
+
+
+# Flavor keys that name a file or folder of the model (MLflow's sklearn, pyfunc, onnx, pytorch).
+_FILE_KEYS = ("pickled_model", "model_path", "data", "model_data")
+
+
+def validate(folder: ModelFolder) -> None:
+    """Check a whole folder before it is copied or registered: every checksum matches, the
+    signature parses, and every file a flavor names stays inside the folder. Nothing is
+    loaded.
+
+    Raises:
+        ChecksumError: a file differs from its checksum.
+        ModelFolderError: a missing file, a malformed signature, or a path leading out.
+    """
+    verify_checksums(folder)
+    folder.signature()
+    for conf in folder.flavors.values():
+        for key in _FILE_KEYS:
+            if isinstance(conf.get(key), str):
+                folder.file(conf[key])
 
 
 def verify_checksums(folder: ModelFolder, names: list[str] | None = None) -> None:
@@ -252,14 +348,15 @@ def verify_checksums(folder: ModelFolder, names: list[str] | None = None) -> Non
         names: the files to check (default: every checksummed file).
 
     Raises:
-        ChecksumError: a file differs or is missing; nothing has been loaded.
+        ChecksumError: a file differs from its checksum; nothing has been loaded.
+        ModelFolderError: a file is missing, or its name leads out of the folder.
     """
     sums = folder.checksums
     for name in names if names is not None else list(sums):
+        path = folder.file(name)
         expected = sums.get(name)
         if expected is None:
             continue
-        path = folder.path / name
         if not path.is_file():
             raise ModelFolderError(f"Model file {name!r} is missing from {folder.path}.")
         actual = sha256_file(path)

@@ -374,12 +374,16 @@ def register_model(model_uri: str | os.PathLike[str], name: str, *,
     Raises:
         InvalidNameError: an unsafe name or malformed URI.
         NotFoundError: the run, its artifact or the folder does not exist.
-        ModelFolderError: the folder is not a model folder.
+        ModelFolderError: the folder is not a model folder, or is damaged (a file differs
+            from its checksum or is missing, a malformed signature, a link leading out).
         StoreError: the store could not write the version.
     """
+    from autolog.model_folder import read_model_folder, validate
+
     check_model_name(name)
     target = _store(store)
     folder, run_id = _source_folder(os.fspath(model_uri), target)
+    validate(read_model_folder(folder))  # a damaged or tampered folder never gets a version
     run = None
     if run_id:
         try:

@@ -473,10 +473,10 @@ def infer_schema(data: Any) -> Schema:
     """Infer the schema of example data.
 
     Args:
-        data: a numpy array, torch tensor, list/tuple (read as a numpy array; a list of dicts
-            as table rows), dict of arrays (named tensors) or of scalars (named columns), pandas
-            DataFrame (columns; non-string column labels give a tensor of its values), pandas
-            Series (one column) or a scalar.
+        data: a numpy array, torch tensor, scipy sparse matrix, list/tuple (read as a numpy
+            array; a list of dicts as table rows), dict of arrays (named tensors) or of scalars
+            (named columns), pandas DataFrame (columns; non-string column labels give a tensor
+            of its values), pandas Series (one column) or a scalar.
 
     Returns:
         A tensor Schema for arrays, a column Schema for tables and scalars.
@@ -492,6 +492,11 @@ def infer_schema(data: Any) -> Schema:
         required = name is None or not bool(data.isna().any())
         return Schema([ColSpec(_column_type(data, "Series"), name, required)])
     if _is_array(data) or _is_tensor(data):
+        return Schema([_array_spec(data)])
+    if _is_instance(data, "scipy.sparse", "spmatrix") or _is_instance(data, "scipy.sparse",
+                                                                      "sparray"):
+        # A sparse matrix (CountVectorizer's output) as MLflow describes it: a tensor of its
+        # dtype and shape.
         return Schema([_array_spec(data)])
     if isinstance(data, Mapping):
         if not data or not all(isinstance(k, str) for k in data):

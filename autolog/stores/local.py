@@ -16,7 +16,9 @@ Layout (format version 1)::
 Guarantees: a run folder and every artifact folder appear whole or not at all (they are
 built under ``.staging`` or a ``.tmp-*`` name and renamed in one step; the rename is atomic on
 one file system). JSON files are replaced atomically (``os.replace``). Metric lines are
-appended with one ``write`` each, and a reader skips a line cut short by a crash. Each run is
+appended with one ``write`` each, and a reader skips a line cut short by a crash. A run left
+``RUNNING`` by a process on this host that no longer exists reads back as ``KILLED``
+(:mod:`autolog.liveness`; run.json is not changed). Each run is
 written by one process, so several processes can share a store without locks; the registry
 (which numbers versions across processes) takes a file lock. Nothing here needs a server, and
 the tree survives ``rsync`` and shared file systems. No ``fsync``: a killed process loses
@@ -34,6 +36,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from autolog.errors import InvalidNameError, NotFoundError, StoreError
+from autolog.liveness import observed
 from autolog.runs import Metric, Run, RunInfo
 from autolog.stores.base import Store
 from autolog.stores.jsonfiles import read_json as _read_json
@@ -182,7 +185,7 @@ class LocalStore(LocalRegistryMixin, Store):
 
     def get_run(self, run_id: str) -> Run:
         run_dir = self._existing_run_dir(run_id)
-        info = RunInfo.from_dict(_read_json(run_dir / "run.json"))
+        info = observed(RunInfo.from_dict(_read_json(run_dir / "run.json")))
         history: dict[str, list[Metric]] = {}
         try:
             with open(run_dir / "metrics.jsonl", encoding="utf-8") as fh:
@@ -226,19 +229,34 @@ class LocalStore(LocalRegistryMixin, Store):
             return []
         infos = []
         for entry in os.scandir(runs_dir):
-            data = _read_json(Path(entry.path) / "run.json")
-            if data is None:
+            # Plain str paths: for 10,000 runs, pathlib costs as much as reading the files.
+            try:
+                with open(os.path.join(entry.path, "run.json"), "rb") as fh:
+                    data = json.loads(fh.read())
+            except (FileNotFoundError, NotADirectoryError):
                 continue
-            info = RunInfo.from_dict(data)
+            info = observed(RunInfo.from_dict(data))
             if experiment is None or info.experiment == experiment:
                 infos.append(info)
         infos.sort(key=lambda i: (i.start_time, i.run_id), reverse=True)
         return infos
 
     def download_artifacts(self, run_id: str, artifact_path: str) -> Path:
-        path = self._existing_run_dir(run_id) / "artifacts" / check_artifact_path(artifact_path)
+        """The artifact's own path in the store.
+
+        Raises:
+            NotFoundError: the run has no such artifact.
+            StoreError: the artifact is a symbolic link leading out of the run's folder
+                (never followed: a store's contents stay inside the store).
+        """
+        artifacts = self._existing_run_dir(run_id) / "artifacts"
+        path = artifacts / check_artifact_path(artifact_path)
         if not path.exists():
             raise NotFoundError(f"Run {run_id} has no artifact {artifact_path!r}.")
+        if artifacts.resolve() not in path.resolve().parents:
+            raise StoreError(f"Artifact {artifact_path!r} of run {run_id} is a symbolic link to "
+                             f"{path.resolve()}, outside the store at {self.root}; autolog does "
+                             "not follow it. Replace the link with the folder itself.")
         return path
 
     def list_experiments(self) -> list[str]:

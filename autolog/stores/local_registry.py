@@ -169,9 +169,14 @@ class LocalRegistryMixin:
             self._touch(model_path)
 
     def download_model_version(self, name: str, version: int) -> Path:
-        path = self._version_dir(name, version) / "model"
+        version_dir = self._version_dir(name, version)
+        path = version_dir / "model"
         if not path.is_dir():
             raise NotFoundError(f"Version {version} of {name!r} has no model folder at {path}.")
+        if path.resolve().parent != version_dir.resolve():
+            raise StoreError(f"The model folder of version {version} of {name!r} is a symbolic "
+                             f"link to {path.resolve()}, outside the store at {self.root}; "
+                             "autolog does not follow it.")
         return path
 
     def get_registered_model(self, name: str) -> RegisteredModel:

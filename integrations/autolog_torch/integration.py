@@ -24,7 +24,8 @@ Targets, all undone by :meth:`TorchIntegration.remove`:
 * ``Optimizer.__init__`` — a new optimizer starts the search for its model;
 * ``register_module_forward_pre_hook``/``register_module_forward_hook`` — only while some
   optimizer's model is unknown (:mod:`autolog_torch.search`); then removed;
-* ``Tensor.backward`` — scalar losses, summed where they live (no host-device sync);
+* ``torch.autograd.backward`` (which ``Tensor.backward`` calls) — scalar losses, summed where
+  they live (no host-device sync);
 * the loss functions of ``torch.nn.functional`` (``nn.*Loss`` modules call them), only while
   the run's model is in eval mode — their scalar results are the validation loss;
 * ``Module.train`` — epoch boundaries of loops without a DataLoader, and the switch that
@@ -145,7 +146,8 @@ class TorchIntegration(Integration):
         self._compiling = torch.compiler.is_dynamo_compiling
         self._handles.append(optimizer_mod.register_optimizer_step_post_hook(self._on_step))
         self.patches.wrap(optimizer_mod.Optimizer, "__init__", self._optimizer_init)
-        self.patches.wrap(torch.Tensor, "backward", self._backward)
+        # The module function rather than the Tensor method: no bound wrapper per call.
+        self.patches.wrap(torch.autograd, "backward", self._backward)
         self.patches.wrap(torch.nn.Module, "train", self._train)
         self.when_imported("torch.utils.data.dataloader", self._patch_loader)
         self.when_imported("torch.optim.lr_scheduler", self._patch_schedulers)
@@ -350,15 +352,15 @@ class TorchIntegration(Integration):
         if self._compiling():
             return wrapped(*args, **kwargs)
         result = wrapped(*args, **kwargs)
-        if self._broken or instance is None:
+        loss = args[0] if args else kwargs.get("tensors")
+        if self._broken or not isinstance(loss, self._tensor):  # several roots: not one loss
             return result
         try:
             scaled = self._scaled
-            if scaled is not None and instance is scaled[0]:
-                instance, self._scaled = scaled[1], None  # AMP: record the loss, not loss*scale
-            # A scalar: autograd has already checked it is a real floating-point one.
-            if instance.numel() == 1:
-                value = instance.item() if instance.is_cpu else instance.detach()  # see _scalar
+            if scaled is not None and loss is scaled[0]:
+                loss, self._scaled = scaled[1], None  # AMP: record the loss, not loss*scale
+            if loss.numel() == 1:
+                value = loss.item() if loss.is_cpu else loss.detach()  # see _scalar
                 self._pending = value if self._pending_n == 0 else self._pending + value
                 self._pending_n += 1
         except Exception as exc:  # noqa: BLE001
