@@ -253,5 +253,6 @@ def unknown_env_names(environ: Mapping[str, str] | None = None) -> list[str]:
     messages = []
     for key in sorted(environ):
         if key.startswith(ENV_PREFIX) and key not in known:
-            messages.append(f"Unknown environment variable {key}; it is ignored.{_suggest(key, known)}")
+            messages.append(
+                f"Unknown environment variable {key}; it is ignored.{_suggest(key, known)}")
     return messages

@@ -40,8 +40,10 @@ __all__ = [
 
 _MISSING: Any = object()
 
-_recording: contextvars.ContextVar[bool] = contextvars.ContextVar("autolog_recording", default=False)
-_suspended: contextvars.ContextVar[bool] = contextvars.ContextVar("autolog_suspended", default=False)
+_recording: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "autolog_recording", default=False)
+_suspended: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "autolog_suspended", default=False)
 
 Wrapper = Callable[[Callable[..., Any], Any, tuple[Any, ...], dict[str, Any]], Any]
 
@@ -199,7 +201,7 @@ def on_subclass(base: type, callback: Callable[[type], None]) -> Patch:
         callback(cls)
 
     replacement = classmethod(__init_subclass__)
-    setattr(base, "__init_subclass__", replacement)
+    base.__init_subclass__ = replacement  # type: ignore[assignment]
     return Patch(base, "__init_subclass__", own, replacement)
 
 
