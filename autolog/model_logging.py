@@ -124,7 +124,8 @@ def _load_snapshot(capture: ModelCapture, work: Path) -> Any:
     path.write_bytes(capture.snapshot)
     if flavor.name == "sklearn":
         capture.requirement_modules = modules_in_pickle(capture.snapshot)
-    capture.snapshot = path  # type: ignore[assignment] - the bytes are released here
+    # The bytes are released here; from now on the snapshot is the file.
+    capture.snapshot = path  # type: ignore[assignment]
     if flavor.load_file is not None:
         return flavor.load_file(path)
     return flavor.deserialize(path.read_bytes())

@@ -22,7 +22,7 @@ import contextvars
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Any
+from typing import Any, SupportsIndex
 
 import wrapt
 
@@ -63,7 +63,7 @@ class _Wrapper(wrapt.FunctionWrapper):  # type: ignore[misc]
     # lookup (an AttributeError raised and cleared) doubles the cost of each wrapped call.
     __bound_function_wrapper__ = wrapt.BoundFunctionWrapper
 
-    def __reduce_ex__(self, protocol: int) -> Any:
+    def __reduce_ex__(self, protocol: SupportsIndex) -> Any:
         return (_unwrap_reduce, (self.__wrapped__,))
 
     def __reduce__(self) -> Any:
@@ -77,7 +77,7 @@ class _ModuleFunctionWrapper(_Wrapper):
     module (a joblib worker under ``AUTOLOG=1``) gets its own wrapper, and others the original.
     """
 
-    def __reduce_ex__(self, protocol: int) -> Any:
+    def __reduce_ex__(self, protocol: SupportsIndex) -> Any:
         return self.__qualname__
 
     def __reduce__(self) -> Any:
@@ -171,6 +171,8 @@ def wrap_attribute(owner: Any, name: str, wrapper: Wrapper) -> Patch:
     """
     raw, own = _resolve(owner, name)
     if isinstance(raw, property):
+        if raw.fget is None:
+            raise AttributeError(f"{owner!r}.{name} is a property without a getter")
         replacement: Any = property(_Wrapper(raw.fget, wrapper), raw.fset, raw.fdel, raw.__doc__)
     elif isinstance(owner, ModuleType):
         replacement = _ModuleFunctionWrapper(raw, wrapper)
@@ -197,10 +199,10 @@ def on_subclass(base: type, callback: Callable[[type], None]) -> Patch:
         if original_func is not None:
             original_func(cls, **kwargs)
         else:
-            super(base, cls).__init_subclass__(**kwargs)  # type: ignore[misc]
+            super(base, cls).__init_subclass__(**kwargs)  # type: ignore[misc, arg-type]
         callback(cls)
 
-    replacement = classmethod(__init_subclass__)
+    replacement: Any = classmethod(__init_subclass__)
     base.__init_subclass__ = replacement  # type: ignore[assignment]
     return Patch(base, "__init_subclass__", own, replacement)
 

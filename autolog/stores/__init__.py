@@ -121,7 +121,7 @@ def open_store(uri: str, *, offline_fallback: bool = True) -> Store:
         else:
             check_scheme(uri)
             cls = _plugins()[scheme].load()
-        store = cls(location)
+        store = cls(location)  # type: ignore[call-arg] # backends take their location
         if offline_fallback and getattr(cls, "remote", False):
             from autolog.stores.fallback import FallbackStore
 
