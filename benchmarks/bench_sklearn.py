@@ -86,8 +86,9 @@ print(json.dumps({"runs_recorded": recorded,
 def run_mode(mode: str, fits: int) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as store:
         env = {k: v for k, v in os.environ.items() if not k.startswith("AUTOLOG")}
+        # cwd: MLflow puts artifacts in ./mlruns next to a SQLite tracking store.
         proc = subprocess.run([sys.executable, "-c", WORKER, mode, str(fits), store],
-                              capture_output=True, text=True, env=env, check=False)
+                              capture_output=True, text=True, env=env, check=False, cwd=store)
     if proc.returncode != 0:
         raise RuntimeError(f"mode {mode} failed:\n{proc.stderr[-3000:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
