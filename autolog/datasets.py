@@ -67,7 +67,10 @@ def fingerprint(data: Any) -> dict[str, Any]:
                 part = part.detach().cpu().numpy()
             import numpy as np
 
-            digest.update(np.ascontiguousarray(part).tobytes())
+            array = np.asarray(part)
+            # An object array's bytes are pointers, different in every process: hash values.
+            digest.update(repr(array.tolist()).encode() if array.dtype.kind == "O"
+                          else np.ascontiguousarray(array).tobytes())
     else:
         dtypes = type(data).__name__
         digest.update(repr(head(data, SAMPLE_ROWS)).encode())

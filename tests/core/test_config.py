@@ -46,3 +46,4 @@ def test_every_option_documented_with_env_name():
     for name, option in config.OPTIONS.items():
         assert option.doc, name
         assert option.env == "AUTOLOG_" + name.upper()
+
