@@ -18,12 +18,11 @@ keeping autolog's run id.
 
 from __future__ import annotations
 
-import os
-import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from autolog.errors import StoreError
+from autolog.liveness import DEAD, writer_state
 from autolog.runs import RUNNING, Run, RunInfo
 from autolog.stores.base import Store
 
@@ -53,23 +52,6 @@ class SyncReport:
     def to_dict(self) -> dict[str, list[str]]:
         return {"sent": self.to_send, "already_present": self.present,
                 "resent_partial": self.resent, "still_running": self.running}
-
-
-def _alive(info: RunInfo) -> bool:
-    """Whether the process that writes a RUNNING run may still be writing it."""
-    try:
-        here = socket.gethostname()
-    except OSError:
-        here = ""
-    if not info.host or info.host != here or info.pid <= 0:
-        return True  # cannot tell from here: assume it is
-    try:
-        os.kill(info.pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True  # exists, owned by another user
-    return True
 
 
 def _complete(run: Run) -> bool:
@@ -122,7 +104,7 @@ def plan_sync(source: Store, target: Store, experiment: str | None = None) -> Sy
         there = existing.get(run.run_id)
         if there is not None and _complete(there):
             report.present.append(run.run_id)
-        elif run.info.status == RUNNING and _alive(run.info):
+        elif run.info.status == RUNNING and writer_state(run.info) != DEAD:
             report.running.append(run.run_id)
         else:
             report.to_send.append(run.run_id)
