@@ -7,16 +7,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+import ipykernel  # noqa: F401 - required by this test
+import nbclient
+import nbformat
 import pytest
 
 from autolog.config import ConfigError
 from autolog.magic import RunSummary, _parse_assignments
 from autolog.runs import Run, RunInfo
 from autolog.stores.local import LocalStore
-
-nbformat = pytest.importorskip("nbformat")
-nbclient = pytest.importorskip("nbclient")
-pytest.importorskip("ipykernel")
 
 FIT = ("from sklearn.datasets import load_iris\n"
        "from sklearn.linear_model import LogisticRegression\n"

@@ -310,12 +310,9 @@ def test_huge_and_odd_params(user_mode, tally):
 
 
 def test_nan_and_inf_metrics(user_mode, tally, tmp_path):
+    import torch
     from sklearn.linear_model import LinearRegression
 
-    try:
-        import torch
-    except ImportError:
-        torch = None
     X, _ = iris()
     root = user_mode()
     case = tally.case("bad input", "NaN and infinite metrics",
@@ -326,20 +323,17 @@ def test_nan_and_inf_metrics(user_mode, tally, tmp_path):
             LinearRegression().fit(X, np.ones(len(X)))
             with autolog.start_run(name="explicit") as run:
                 run.log_metrics({"nan": math.nan, "inf": math.inf, "ninf": -math.inf})
-            if torch is not None:
-                torch.manual_seed(0)
-                torch_train(torch_net(), lr=1e30)  # the loss overflows to inf, then NaN
-                autolog.end_run()
+            torch.manual_seed(0)
+            torch_train(torch_net(), lr=1e30)  # the loss overflows to inf, then NaN
+            autolog.end_run()
         assert not caught, caught
         runs = {r.info.name: r for r in autolog.search_runs()}
         assert math.isnan(runs["LinearRegression"].metrics["training_r2"])
-        if torch is not None:
-            [torch_run] = [r for r in runs.values() if r.tags.get("autolog.integration")
-                           == "torch"]
-            losses = [m.value for values in torch_run.metric_history.values() for m in values
-                      if "loss" in m.key]
-            assert losses and not all(math.isfinite(v) for v in losses), losses
-            assert torch_run.status == "FINISHED" and torch_run.model_path
+        [torch_run] = [r for r in runs.values() if r.tags.get("autolog.integration") == "torch"]
+        losses = [m.value for values in torch_run.metric_history.values() for m in values
+                  if "loss" in m.key]
+        assert losses and not all(math.isfinite(v) for v in losses), losses
+        assert torch_run.status == "FINISHED" and torch_run.model_path
         metrics = runs["explicit"].metrics
         assert math.isnan(metrics["nan"]) and metrics["inf"] == math.inf
         assert metrics["ninf"] == -math.inf

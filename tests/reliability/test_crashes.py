@@ -39,13 +39,7 @@ class Zygote:
     """The crash_worker parent: forks a training process per trial."""
 
     def __init__(self, log: Path) -> None:
-        args = [sys.executable, str(WORKER)]
-        try:
-            import torch  # noqa: F401
-
-            args.append("--torch")
-        except ImportError:
-            pass
+        args = [sys.executable, str(WORKER), "--torch"]
         env = {k: v for k, v in os.environ.items() if not k.startswith("AUTOLOG")}
         env.update(OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1",
                    PYTHONPATH=str(ROOT))

@@ -14,10 +14,12 @@ import os
 import signal
 from pathlib import Path
 
+import mlflow  # noqa: F401 - required by this test
 import numpy as np
 import pytest
 
 import autolog
+import tests.stores.servers as servers
 from autolog.stores import open_store
 from autolog.stores.local import LocalStore
 from autolog.sync import sync_runs
@@ -25,9 +27,6 @@ from tests.reliability.checks import assert_clean
 from tests.reliability.conftest import autolog_warnings
 from tests.reliability.scan import check_model_folder
 from tests.reliability.workloads import fit_predict, iris, same_weights, torch_net, torch_train
-
-pytest.importorskip("mlflow")
-servers = pytest.importorskip("tests.stores.servers")
 
 
 def _kill(server) -> None:
@@ -56,9 +55,8 @@ def remote_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def test_remote_store_dies_mid_run(remote_env, tally, tmp_path):
+    import torch
     from sklearn.ensemble import RandomForestClassifier
-
-    torch = pytest.importorskip("torch")
     offline = remote_env
     X, y = iris()
 

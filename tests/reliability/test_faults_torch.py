@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import torch
 
 import autolog
 from autolog import writer
@@ -17,8 +18,6 @@ from tests.reliability.checks import assert_clean, good_run, lost_records
 from tests.reliability.conftest import autolog_warnings
 from tests.reliability.test_faults_sklearn import _kill_thread
 from tests.reliability.workloads import iris, same_weights, torch_net, torch_train
-
-torch = pytest.importorskip("torch")
 
 # (net kind, fault, how, options, train kwargs, words in the warning, model folder expected)
 CASES = [

@@ -141,18 +141,19 @@ def test_any_text_as_load_uri(parts, scheme, use_run, one_run, tally):
     store, run_id = one_run
     text = scheme + "/".join(([run_id] if use_run and scheme == "runs:/" else []) + parts)
     root = Path(store.root).resolve()
-    _count(tally, "property: any text as a load_model URI",
-           "hypothesis: runs:/, models:/, file:// and bare paths built from '..', '/', '~' "
-           "and random segments: a path (inside the store for runs:/ and models:/) or a "
-           "clear error")
     try:
         path = resolve_model_uri(text)
     except (AutologError, ValueError) as exc:
         assert isinstance(exc, (InvalidNameError, NotFoundError, StoreError, ValueError))
         assert str(exc)
-        return
-    if scheme in ("runs:/", "models:/"):
-        assert root in path.resolve().parents, f"{text!r} resolved outside the store: {path}"
+    else:
+        if scheme in ("runs:/", "models:/"):
+            assert root in path.resolve().parents, f"{text!r} resolved outside the store: {path}"
+    # Counted only once the example passed its checks.
+    _count(tally, "property: any text as a load_model URI",
+           "hypothesis: runs:/, models:/, file:// and bare paths built from '..', '/', '~' "
+           "and random segments: a path (inside the store for runs:/ and models:/) or a "
+           "clear error")
 
 
 _uri_text = st.text(string.printable + "[]\x00\u00e9", max_size=20)

@@ -87,7 +87,7 @@ def test_an_autologged_sklearn_fit_is_an_mlflow_run_and_model(mlflow_server, exp
 
 
 def test_an_autologged_pytorch_loop_is_an_mlflow_run_and_model(mlflow_server, tmp_path):
-    torch = pytest.importorskip("torch")
+    import torch
     from torch import nn
     from torch.utils.data import DataLoader, TensorDataset
 

@@ -100,7 +100,7 @@ def test_regressor_metrics(store):
 
 
 def test_mlflow_loads_numpy_model(store, clf_data):
-    mlflow_pyfunc = pytest.importorskip("mlflow.pyfunc")
+    import mlflow.pyfunc as mlflow_pyfunc
     import mlflow.sklearn
 
     X, y, X_test, _ = clf_data
