@@ -24,8 +24,8 @@ from dataclasses import replace
 
 from autolog.runs import KILLED, RUNNING, RunInfo
 
-__all__ = ["ALIVE", "DEAD", "UNKNOWN", "display_status", "observed", "observed_status",
-           "writer_state"]
+__all__ = ["ALIVE", "DEAD", "UNKNOWN", "display_status", "hostname", "observed",
+           "observed_status", "writer_state"]
 
 ALIVE = "alive"
 DEAD = "dead"
@@ -37,7 +37,8 @@ _START_SLACK_MS = 5000
 
 
 @functools.lru_cache(maxsize=1)
-def _hostname() -> str:
+def hostname() -> str:
+    """This machine's host name, as runs record it (empty when it cannot be read)."""
     try:
         return socket.gethostname()
     except OSError:
@@ -78,10 +79,12 @@ def _proc_stat(pid: int) -> tuple[str, float | None] | None:
 
 def writer_state(info: RunInfo) -> str:
     """:data:`ALIVE`, :data:`DEAD` or :data:`UNKNOWN`: the state of the process writing ``info``."""
-    if not info.host or not info.pid or info.pid <= 0 or info.host != _hostname():
+    if not info.host or not info.pid or info.pid <= 0 or info.host != hostname():
         return UNKNOWN
     if info.pid == os.getpid():
         return ALIVE
+    if os.name == "nt":
+        return UNKNOWN  # os.kill(pid, 0) would send CTRL_C_EVENT there, not probe
     try:
         os.kill(info.pid, 0)
     except ProcessLookupError:
@@ -119,6 +122,6 @@ def display_status(info: RunInfo) -> str:
     """The status for people: ``KILLED``, ``RUNNING (unknown)`` for a run written on another
     host, or the stored status."""
     status = observed_status(info)
-    if status == RUNNING and info.host and info.host != _hostname():
+    if status == RUNNING and info.host and info.host != hostname():
         return f"{RUNNING} (unknown)"
     return status

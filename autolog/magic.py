@@ -26,6 +26,9 @@ from autolog.config import OPTIONS, Config
 from autolog.errors import ConfigError
 from autolog.runs import Run
 
+# How long the summary after a cell waits for the background writer.
+_SUMMARY_WAIT_S = 30.0
+
 __all__ = ["RunSummary", "load_ipython_extension", "unload_ipython_extension"]
 
 USAGE = "Usage: %autolog on|off|status | %autolog config KEY=VALUE [KEY=VALUE ...]"
@@ -174,14 +177,15 @@ class _Extension:
     # -- the summary after a cell ---------------------------------------------------------
     def post_run_cell(self, result: Any = None) -> None:
         try:
-            writer.flush()
+            # Bounded: a run whose record is still being written shows after a later cell.
+            writer.flush(timeout=_SUMMARY_WAIT_S)
             new = tracking.last_runs(self.seen)
             self.seen += len(new)
             if not new:
                 return
             summary = _summarize(new)
         except Exception as exc:  # noqa: BLE001 - the summary must never break a cell
-            from autolog.startup import warn
+            from autolog.safety import warn
 
             warn(f"autolog: the run summary could not be shown ({type(exc).__name__}: {exc}).")
             return
@@ -225,13 +229,11 @@ def load_ipython_extension(ipython: Any) -> None:
     name = _notebook_name(ipython)
     if name and not os.environ.get("AUTOLOG_SOURCE_NAME"):
         os.environ["AUTOLOG_SOURCE_NAME"] = name
-        cache_clear = getattr(getattr(tracking, "_process_tags", None), "cache_clear", None)
-        if cache_clear is not None:
-            cache_clear()
+        tracking._process_tags.cache_clear()
     try:
         extension.turn_on()
     except ConfigError as exc:
-        from autolog.startup import warn
+        from autolog.safety import warn
 
         warn(f"autolog: {exc} Autologging stays off; fix it with `%autolog config KEY=VALUE`.")
 

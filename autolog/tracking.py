@@ -18,13 +18,13 @@ import contextvars
 import functools
 import getpass
 import os
-import socket
 import sys
 import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from autolog import writer
+from autolog import safety, writer
+from autolog.liveness import hostname as _host
 from autolog.runs import FAILED, FINISHED, RUNNING, Metric, Run, RunInfo, new_run_id, now_ms
 
 __all__ = ["ActiveRun", "active_run", "end_open_runs", "end_run", "last_runs", "start_run"]
@@ -38,14 +38,6 @@ _open_lock = threading.Lock()
 _finished_log: list[str] = []
 # Called by end_run() so that integrations holding implicit runs (torch) can close them.
 end_run_hooks: list[Callable[[], None]] = []
-
-
-@functools.lru_cache(maxsize=1)
-def _host() -> str:
-    try:
-        return socket.gethostname()
-    except OSError:
-        return ""
 
 
 @functools.lru_cache(maxsize=1)
@@ -116,6 +108,7 @@ class ActiveRun:
     def _submit(self, what: str, job: Callable[[Any], None], creates: bool = False) -> None:
         def run_job() -> None:
             if self._broken:
+                self._drop_pending()
                 return
             try:
                 job(self.store())
@@ -135,8 +128,21 @@ class ActiveRun:
         an earlier failed write of this run, a failure of this job is not reported again)."""
         self._submit(what, job)
 
+    def _drop_pending(self) -> None:
+        """A run that could not be created keeps nothing: later logs would only pile up."""
+        with self._pending_lock:
+            self._pending_params.clear()
+            self._pending_tags.clear()
+            self._pending_metrics.clear()
+            self._write_queued = False
+
     def _queue_write(self) -> None:
         with self._pending_lock:
+            if self._broken:
+                self._pending_params.clear()
+                self._pending_tags.clear()
+                self._pending_metrics.clear()
+                return
             if self._write_queued:
                 return
             self._write_queued = True
@@ -183,7 +189,8 @@ class ActiveRun:
             return
         self.ended = True
         for callback in list(self.end_callbacks):
-            callback(status)
+            with safety.guard(f"finishing the record of run {self.run_id[:8]}"):
+                callback(status)
         self.info.status = status
         self.info.end_time = now_ms()
         end_time = self.info.end_time

@@ -39,6 +39,7 @@ class Writer:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._pending_error: BaseException | None = None
+        self._busy = False  # a job is running (read by drain_before_fork)
         self.synchronous = False
 
     def submit(self, what: str, fn: Callable[..., Any], *args: Any) -> None:
@@ -92,7 +93,11 @@ class Writer:
                 if item is None:
                     return
                 what, fn, args = item
-                self._run(what, fn, args)
+                self._busy = True
+                try:
+                    self._run(what, fn, args)
+                finally:
+                    self._busy = False
 
     def _run(self, what: str, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
         try:
@@ -127,6 +132,8 @@ class Writer:
         thread = self._thread
         if thread is None or not thread.is_alive() or threading.current_thread() is thread:
             return
+        if not self._busy and self._queue.empty():
+            return  # idle: no lock can be held, the fork need not wait
         done = threading.Event()
         self._queue.put(("fork marker", done.set, ()))
         done.wait(timeout)
