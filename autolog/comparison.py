@@ -48,12 +48,14 @@ def _number(value: float) -> str:
 def _size(n: int | None) -> str:
     if n is None:
         return "-"
-    size = float(n)
-    for unit in ("B", "KB", "MB", "GB"):
-        if size < 1024 or unit == "GB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+    if n < 1024:
+        return f"{n} B"
+    size = n / 1024
+    for unit in ("KB", "MB"):
+        if size < 1024:
+            return f"{size:.1f} {unit}"
         size /= 1024
-    return f"{n} B"
+    return f"{size:.1f} GB"
 
 
 def _specs(signature: dict[str, Any] | None, part: str) -> list[str] | None:

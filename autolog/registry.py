@@ -278,30 +278,14 @@ def resolve_model_uri(uri: str, store: Store | str | None = None) -> Path:
 
 # -- what a version records ----------------------------------------------------------------------
 def _onnx_parity(mlmodel: Mapping[str, Any]) -> dict[str, Any] | None:
-    """The ONNX parity record of an MLmodel, read defensively from the places it may be."""
-    metadata = mlmodel.get("metadata") or {}
-    flavors = mlmodel.get("flavors") or {}
-    candidates = [metadata.get("onnx_parity"), metadata.get("parity")]
-    onnx_meta = metadata.get("onnx")
-    if isinstance(onnx_meta, Mapping):
-        candidates += [onnx_meta.get("parity"), onnx_meta]
-    onnx_flavor = flavors.get("onnx")
-    if isinstance(onnx_flavor, Mapping):
-        candidates.append(onnx_flavor.get("parity"))
-    for item in candidates:
-        if isinstance(item, Mapping) and item:
-            record = {str(k): v for k, v in item.items()}
-            if "passed" not in record:
-                for key in ("ok", "pass", "verdict", "status"):
-                    if key in record:
-                        value = record[key]
-                        record["passed"] = (value if isinstance(value, bool) else
-                                            str(value).lower() in ("ok", "pass", "passed", "true"))
-                        break
-            return record
-        if isinstance(item, bool):
-            return {"passed": item}
-    return None
+    """The ONNX parity record that :mod:`autolog.formats.onnx` writes to
+    ``metadata.onnx.parity``, with ``passed`` added; None when no parity check ran (pickle
+    only, or a conversion that fell back before the check)."""
+    onnx_meta = (mlmodel.get("metadata") or {}).get("onnx")
+    record = onnx_meta.get("parity") if isinstance(onnx_meta, Mapping) else None
+    if not isinstance(record, Mapping) or not record:
+        return None
+    return {**{str(k): v for k, v in record.items()}, "passed": record.get("verdict") == "pass"}
 
 
 def _folder_size(path: Path) -> int:

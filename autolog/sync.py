@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from autolog.errors import StoreError
-from autolog.liveness import DEAD, writer_state
+from autolog.liveness import observed_status
 from autolog.runs import RUNNING, Run, RunInfo
 from autolog.stores.base import Store
 
@@ -104,7 +104,7 @@ def plan_sync(source: Store, target: Store, experiment: str | None = None) -> Sy
         there = existing.get(run.run_id)
         if there is not None and _complete(there):
             report.present.append(run.run_id)
-        elif run.info.status == RUNNING and writer_state(run.info) != DEAD:
+        elif observed_status(run.info) == RUNNING:
             report.running.append(run.run_id)
         else:
             report.to_send.append(run.run_id)

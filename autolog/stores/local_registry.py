@@ -93,9 +93,6 @@ class LocalRegistryMixin:
                              f"lock {path / '.lock'}; another process holds it. If none does, "
                              "delete the lock file.") from exc
 
-    def _write_json(self, path: Path, data: Any) -> None:
-        write_json_atomic(path, data)
-
     def _discard(self, path: Path) -> None:
         """Make ``path`` disappear in one rename, then delete it at leisure."""
         trash = self.staging_dir() / f"deleted-{uuid.uuid4().hex}"
@@ -107,7 +104,7 @@ class LocalRegistryMixin:
         data = _read_json(self._model_dir(name) / "aliases.json", {})
         return {str(k): int(v) for k, v in data.items()}
 
-    def _read_version(self, name: str, path: Path, aliases: Mapping[str, int]) -> ModelVersion:
+    def _read_version(self, path: Path, aliases: Mapping[str, int]) -> ModelVersion:
         mv = ModelVersion.from_dict(_read_json(path / "version.json"))
         mv.aliases = sorted(a for a, v in aliases.items() if v == mv.version)
         return mv
@@ -129,13 +126,13 @@ class LocalRegistryMixin:
                 record = ModelVersion.from_dict({**draft.to_dict(), "version": number,
                                                  "created_time": now, "updated_time": now,
                                                  "aliases": []})
-                self._write_json(tmp / "version.json", record.to_dict())
+                write_json_atomic(tmp / "version.json", record.to_dict())
                 info = _read_json(model_path / "model.json") or {
                     "name": name, "created_time": now, "description": "", "tags": {}}
                 info["updated_time"] = now
-                self._write_json(model_path / "model.json", info)
+                write_json_atomic(model_path / "model.json", info)
                 os.rename(tmp, versions / str(number))
-                self._write_json(model_path / "counter", number)
+                write_json_atomic(model_path / "counter", number)
         except OSError as exc:
             shutil.rmtree(tmp, ignore_errors=True)
             raise StoreError(f"Cannot register a version of {name!r} in {self.root}: {exc}"
@@ -143,7 +140,7 @@ class LocalRegistryMixin:
         return record
 
     def get_model_version(self, name: str, version: int) -> ModelVersion:
-        return self._read_version(name, self._version_dir(name, version), self._aliases(name))
+        return self._read_version(self._version_dir(name, version), self._aliases(name))
 
     def search_model_versions(self, name: str | None = None) -> list[ModelVersion]:
         names = [name] if name is not None else [m.name for m in self.search_registered_models()]
@@ -153,7 +150,7 @@ class LocalRegistryMixin:
             base = self._model_dir(model) / "versions"
             for number in self._version_numbers(model):
                 try:
-                    out.append(self._read_version(model, base / str(number), aliases))
+                    out.append(self._read_version(base / str(number), aliases))
                 except (FileNotFoundError, TypeError):
                     continue  # deleted while we listed
         return out
@@ -165,7 +162,7 @@ class LocalRegistryMixin:
             aliases = self._aliases(name)
             kept = {a: v for a, v in aliases.items() if v != version}
             if kept != aliases:
-                self._write_json(model_path / "aliases.json", kept)
+                write_json_atomic(model_path / "aliases.json", kept)
             self._touch(model_path)
 
     def download_model_version(self, name: str, version: int) -> Path:
@@ -214,7 +211,7 @@ class LocalRegistryMixin:
             self._version_dir(name, version)
             aliases = self._aliases(name)
             aliases[alias] = int(version)
-            self._write_json(model_path / "aliases.json", aliases)
+            write_json_atomic(model_path / "aliases.json", aliases)
             self._touch(model_path)
 
     def delete_model_alias(self, name: str, alias: str) -> None:
@@ -225,7 +222,7 @@ class LocalRegistryMixin:
                 known = ", ".join(sorted(aliases)) or "none"
                 raise NotFoundError(f"Model {name!r} has no alias {alias!r} (aliases: {known}).")
             del aliases[alias]
-            self._write_json(model_path / "aliases.json", aliases)
+            write_json_atomic(model_path / "aliases.json", aliases)
             self._touch(model_path)
 
     def update_registered_model(self, name: str, *, description: str | None = None,
@@ -235,7 +232,7 @@ class LocalRegistryMixin:
             self._existing_model_dir(name)
             info = _read_json(model_path / "model.json")
             _apply(info, description, tags, delete_tags)
-            self._write_json(model_path / "model.json", info)
+            write_json_atomic(model_path / "model.json", info)
         return self.get_registered_model(name)
 
     def update_model_version(self, name: str, version: int, *, description: str | None = None,
@@ -245,14 +242,14 @@ class LocalRegistryMixin:
             path = self._version_dir(name, version) / "version.json"
             record = _read_json(path)
             _apply(record, description, tags, delete_tags)
-            self._write_json(path, record)
+            write_json_atomic(path, record)
         return self.get_model_version(name, version)
 
     def _touch(self, model_path: Path) -> None:
         info = _read_json(model_path / "model.json")
         if info is not None:
             info["updated_time"] = now_ms()
-            self._write_json(model_path / "model.json", info)
+            write_json_atomic(model_path / "model.json", info)
 
 
 def _apply(record: dict[str, Any], description: str | None, tags: Mapping[str, str] | None,

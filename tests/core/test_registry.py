@@ -346,12 +346,14 @@ def test_version_record_ignores_unknown_keys_from_a_newer_writer():
     assert autolog.ModelVersion.from_dict(record).metrics == {"a": 1.0}
 
 
-def test_onnx_parity_is_read_defensively():
+def test_onnx_parity_is_read_from_what_the_onnx_format_writes():
     parity = registry._onnx_parity
-    assert parity({"metadata": {"onnx_parity": {"passed": True, "max_abs_diff": 1e-7}}}) == {
-        "passed": True, "max_abs_diff": 1e-7}
-    assert parity({"metadata": {"onnx": {"parity": {"verdict": "ok"}}}})["passed"] is True
-    assert parity({"metadata": {"onnx_parity": "garbage"}, "flavors": {}}) is None
+    passed = parity({"metadata": {"onnx": {"parity": {"verdict": "pass", "max_abs_diff": 1e-7}}}})
+    assert passed == {"verdict": "pass", "max_abs_diff": 1e-7, "passed": True}
+    assert parity({"metadata": {"onnx": {"parity": {"verdict": "fail"}}}})["passed"] is False
+    # A conversion that fell back never ran the check: no verdict rather than a failure.
+    assert parity({"metadata": {"onnx": {"status": "fallback", "reason": "no converter"}}}) is None
+    assert parity({"metadata": {"onnx": "garbage"}}) is None
     assert parity({}) is None
 
 
