@@ -119,6 +119,20 @@ def _regressor_metrics(model: Any, X: Any, y: Any, weight: Any) -> dict[str, flo
     }
 
 
+def _multioutput_regressor_metrics(model: Any, X: Any, y: Any, weight: Any) -> dict[str, float]:
+    """Several targets: scikit-learn's own metrics, averaged uniformly over the outputs."""
+    from sklearn import metrics
+
+    pred = model.predict(X)
+    mse = float(metrics.mean_squared_error(y, pred, sample_weight=weight))
+    return {
+        "training_mse": mse,
+        "training_rmse": math.sqrt(mse),
+        "training_mae": float(metrics.mean_absolute_error(y, pred, sample_weight=weight)),
+        "training_r2": float(metrics.r2_score(y, pred, sample_weight=weight)),
+    }
+
+
 def _score(model: Any, X: Any, y: Any, out: dict[str, float], weight: Any) -> float | None:
     """``model.score`` — reused from the metrics when it is scikit-learn's default one."""
     from sklearn.base import ClassifierMixin, RegressorMixin
@@ -126,7 +140,8 @@ def _score(model: Any, X: Any, y: Any, out: dict[str, float], weight: Any) -> fl
     score = getattr(type(model), "score", None)
     if weight is None and score is ClassifierMixin.score and "training_accuracy" in out:
         return out["training_accuracy"]
-    if weight is None and score is RegressorMixin.score and "training_r2" in out:
+    if (weight is None and score is RegressorMixin.score and "training_r2" in out
+            and math.isfinite(out["training_r2"])):  # a constant target: score() decides
         return out["training_r2"]
     if score is None:
         return None
@@ -154,6 +169,8 @@ def training_metrics(model: Any, X: Any, y: Any, sample_weight: Any = None) -> d
                 out.update(_classifier_metrics(model, X, target, sample_weight))
             elif is_regressor(model):
                 out.update(_regressor_metrics(model, X, target, sample_weight))
+        elif target is not None and is_regressor(model):
+            out.update(_multioutput_regressor_metrics(model, X, target, sample_weight))
         score = _score(model, X, y, out, sample_weight)
         if score is not None:
             out["training_score"] = score

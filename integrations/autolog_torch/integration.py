@@ -345,7 +345,8 @@ class TorchIntegration(Integration):
     @staticmethod
     def _scalar(tensor: Any) -> Any:
         """A scalar loss as it is kept: a float for CPU tensors, else detached on its device."""
-        return tensor.item() if tensor.is_cpu else tensor.detach()
+        # float32 on the device: an epoch's sum of bf16/fp16 losses would saturate.
+        return tensor.item() if tensor.is_cpu else tensor.detach().float()
 
     def _backward(self, wrapped: Any, instance: Any, args: tuple[Any, ...],
                   kwargs: dict[str, Any]) -> Any:
@@ -360,7 +361,7 @@ class TorchIntegration(Integration):
             if scaled is not None and loss is scaled[0]:
                 loss, self._scaled = scaled[1], None  # AMP: record the loss, not loss*scale
             if loss.numel() == 1:
-                value = loss.item() if loss.is_cpu else loss.detach()  # see _scalar
+                value = loss.item() if loss.is_cpu else loss.detach().float()  # see _scalar
                 self._pending = value if self._pending_n == 0 else self._pending + value
                 self._pending_n += 1
         except Exception as exc:  # noqa: BLE001

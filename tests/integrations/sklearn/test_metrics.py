@@ -62,3 +62,21 @@ def test_single_class_leaves_auc_out():
     model = LogisticRegression().fit(X, y)
     got = training_metrics(model, X[1:], y[1:])
     assert "training_accuracy" in got and "training_roc_auc" not in got
+
+
+def test_multioutput_regression_uses_sklearn_metrics():
+    X, y = make_regression(n_samples=100, n_features=4, n_targets=2, random_state=0)
+    model = Ridge().fit(X, y)
+    got = training_metrics(model, X, y)
+    pred = model.predict(X)
+    assert got["training_mse"] == pytest.approx(metrics.mean_squared_error(y, pred))
+    assert got["training_r2"] == pytest.approx(metrics.r2_score(y, pred))
+
+
+def test_constant_target_score_is_the_models_own():
+    X, _ = make_regression(n_samples=50, n_features=3, random_state=0)
+    y = np.ones(50)
+    model = Ridge().fit(X, y)
+    got = training_metrics(model, X, y)
+    assert np.isnan(got["training_r2"])
+    assert got["training_score"] == pytest.approx(model.score(X, y))
