@@ -18,7 +18,7 @@ from typing import Any
 
 from autolog import patching, safety
 from autolog.config import Config
-from autolog.model_folder import ModelSpec, write_model_folder
+from autolog.model_folder import ModelSpec, fill_model_folder
 
 __all__ = ["Flavor", "ModelCapture", "log_model", "write_captured_model"]
 
@@ -64,15 +64,20 @@ class ModelCapture:
     model_class: str = ""
     # Called on the writer with the deserialized model, before the folder is written
     # (metrics that need predictions); its failure is one warning, the folder is still written.
-    on_model: Callable[[Any], None] | None = None
+    # It may return the model's output on ``example`` (e.g. the first rows of its predictions
+    # on the training input, when ``example`` holds the first training rows), which the
+    # signature then uses instead of predicting again.
+    on_model: Callable[[Any], Any] | None = None
     # Top-level modules the pickle references, when computed before the bytes were released.
     requirement_modules: set[str] | None = None
     # A bounded copy (at most 1,000 rows) of the training input, captured only when a format
     # other than pickle is on: the ONNX parity check compares outputs on it.
     parity_data: Any = None
+    # ``sha256:<hex>`` of the snapshot, computed from its bytes when they were saved.
+    snapshot_sha256: str | None = None
 
 
-def _infer_signature(capture: ModelCapture, model: Any, config: Config) -> Any:
+def _infer_signature(capture: ModelCapture, model: Any, config: Config, output: Any) -> Any:
     from autolog.signature import Signature, infer_signature
 
     if capture.signature is not None:
@@ -80,18 +85,23 @@ def _infer_signature(capture: ModelCapture, model: Any, config: Config) -> Any:
         return sig if isinstance(sig, Signature) else Signature.from_dict(sig)
     if not config.log_signature or capture.example is None:
         return None
-    output = capture.flavor.predict(model, capture.example)
+    if output is None:
+        output = capture.flavor.predict(model, capture.example)
     return infer_signature(capture.example, output)
 
 
-def build_spec(capture: ModelCapture, model: Any, config: Config) -> ModelSpec:
-    """The :class:`ModelSpec` of a captured model (signature, requirements, files)."""
+def build_spec(capture: ModelCapture, model: Any, config: Config,
+               example_output: Any = None) -> ModelSpec:
+    """The :class:`ModelSpec` of a captured model (signature, requirements, files).
+
+    ``example_output`` is the model's output on ``capture.example`` when already known.
+    """
     from autolog.environment import modules_in_pickle, pinned_requirements
 
     native, pyfunc, files = capture.flavor.files(capture.snapshot, model)
     signature = None
     with safety.guard("inferring the signature"):
-        signature = _infer_signature(capture, model, config)
+        signature = _infer_signature(capture, model, config, example_output)
     modules = capture.requirement_modules
     if modules is None and isinstance(capture.snapshot, bytes) and capture.flavor.name == "sklearn":
         modules = modules_in_pickle(capture.snapshot)
@@ -110,22 +120,44 @@ def build_spec(capture: ModelCapture, model: Any, config: Config) -> ModelSpec:
         metadata=dict(config.metadata),
         move_files={name for name, content in files.items()
                     if isinstance(content, Path) and content == capture.snapshot},
+        checksums={name: capture.snapshot_sha256 for name, content in files.items()
+                   if capture.snapshot_sha256 and isinstance(content, Path)
+                   and content == capture.snapshot},
     )
 
 
-def _load_snapshot(capture: ModelCapture, work: Path) -> Any:
-    """The model, deserialized from the snapshot (see :attr:`Flavor.snapshot_file`)."""
+# Snapshots up to this size are deserialized from their bytes; bigger ones are loaded back
+# from their file, so that the bytes and the model are never in memory together.
+_LOAD_FROM_BYTES = 1 << 20
+
+
+def _load_snapshot(capture: ModelCapture, folder: Path) -> Any:
+    """The model, deserialized from the snapshot (see :attr:`Flavor.snapshot_file`); the
+    snapshot file is saved into ``folder``, the model folder being built."""
     flavor = capture.flavor
     if flavor.snapshot_file is None or not isinstance(capture.snapshot, bytes):
         return flavor.deserialize(capture.snapshot)
-    from autolog.environment import modules_in_pickle
+    from autolog.model_folder import sha256_bytes
 
-    path = work / flavor.snapshot_file
-    path.write_bytes(capture.snapshot)
-    if flavor.name == "sklearn":
-        capture.requirement_modules = modules_in_pickle(capture.snapshot)
-    # The bytes are released here; from now on the snapshot is the file.
+    data = capture.snapshot
+    path = folder / flavor.snapshot_file
+    with open(path, "wb") as fh:
+        fh.write(data)
+    capture.snapshot_sha256 = sha256_bytes(data)
+    # From now on the snapshot is the file.
     capture.snapshot = path  # type: ignore[assignment]
+    if flavor.name == "sklearn":
+        from autolog.environment import modules_in_pickle
+
+        if len(data) <= _LOAD_FROM_BYTES:
+            from autolog.formats import pickle as pickle_format
+
+            model, capture.requirement_modules = pickle_format.loads_recording(data)
+            if capture.requirement_modules is None:
+                capture.requirement_modules = modules_in_pickle(data)
+            return model
+        capture.requirement_modules = modules_in_pickle(data)
+    del data
     if flavor.load_file is not None:
         return flavor.load_file(path)
     return flavor.deserialize(path.read_bytes())
@@ -133,31 +165,48 @@ def _load_snapshot(capture: ModelCapture, work: Path) -> Any:
 
 def write_captured_model(run: Any, capture: ModelCapture, config: Config,
                          artifact_path: str = "model") -> None:
-    """Writer job: turn ``capture`` into a model folder among ``run``'s artifacts."""
+    """Writer job: turn ``capture`` into a model folder among ``run``'s artifacts.
+
+    With a store that has a staging folder (the local store), the folder is built there and
+    renamed into the run; otherwise it is built in a temporary folder and uploaded.
+    """
+    import uuid
+
     store = run.store()
-    staging_root = store.staging_dir() if hasattr(store, "staging_dir") else None
-    work = Path(tempfile.mkdtemp(prefix="autolog-", dir=staging_root))
+    staging = store.staging_dir() if hasattr(store, "staging_dir") else None
+    if staging is not None:
+        folder = Path(staging) / f"model-{uuid.uuid4().hex}"
+        folder.mkdir()
+        leftover: Path | None = folder
+    else:
+        leftover = Path(tempfile.mkdtemp(prefix="autolog-"))
+        folder = leftover / artifact_path.replace("/", "_")
+        folder.mkdir()
     try:
-        model = _load_snapshot(capture, work)
+        model = _load_snapshot(capture, folder)
+        example_output = None
         if capture.on_model is not None:
             try:
-                capture.on_model(model)
+                example_output = capture.on_model(model)
             except BaseException as exc:  # noqa: BLE001 - user code (predict); even a
                 # SystemExit from it must not cost the model folder
                 safety.internal_error("computing training metrics", exc)
-        spec = build_spec(capture, model, config)
+        spec = build_spec(capture, model, config, example_output)
         from autolog import formats
 
         formats.apply_formats(spec, capture, model, config)
         del model
-        folder = work / artifact_path.replace("/", "_")
-        write_model_folder(folder, spec, run_id=run.run_id, artifact_path=artifact_path)
-        if hasattr(store, "staging_dir"):
+        if isinstance(capture.snapshot, Path) and capture.snapshot not in spec.files.values():
+            capture.snapshot.unlink()  # a format replaced the native file (format="onnx")
+        fill_model_folder(folder, spec, run_id=run.run_id, artifact_path=artifact_path)
+        if staging is not None:
             store.log_artifacts(run.run_id, folder, artifact_path, move=True)
+            leftover = None
         else:
             store.log_artifacts(run.run_id, folder, artifact_path)
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        if leftover is not None:
+            shutil.rmtree(leftover, ignore_errors=True)
     if config.registered_model_name:
         from autolog import registry
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import atexit
 import contextvars
+import dataclasses
 import functools
 import getpass
 import os
@@ -79,6 +80,7 @@ class ActiveRun:
         # that logs into this run, e.g. PyTorch's, finishes its record there).
         self.end_callbacks: list[Callable[[str], None]] = []
         self._broken = False
+        self._created = False
         self._failed = False
         self._token: contextvars.Token[ActiveRun | None] | None = None
         # Params, tags and metrics logged in a burst are coalesced into one store write.
@@ -86,14 +88,20 @@ class ActiveRun:
         self._pending_params: dict[str, str] = {}
         self._pending_tags: dict[str, str] = {}
         self._pending_metrics: list[Metric] = []
-        self._write_queued = False
+        # The creating job writes what is pending when it runs: no write job is queued before.
+        self._write_queued = True
+        # Jobs queued through submit() and not yet run, and the end once it is queued: a run
+        # that has ended with nothing else queued is written whole when it is created.
+        self._jobs = 0
+        self._end: tuple[str, int | None] | None = None
+        self._end_written = False
         with _open_lock:
             _open[self.run_id] = self
         from autolog.workers import watch_worker_exit
 
         watch_worker_exit()  # a forked worker exits without atexit: end and write runs then
-        info = RunInfo(**self.info.to_dict())
-        self._submit("creating run", lambda s: s.create_run(info), creates=True)
+        self._created_info = dataclasses.replace(self.info)
+        self._submit("creating run", self._create, creates=True)
         self.set_tags({**default_tags(), **(tags or {})})
 
     @property
@@ -117,7 +125,7 @@ class ActiveRun:
                 # remaining writes are still tried (its end status above all), quietly. A run
                 # that could not be created skips them: they would all fail.
                 reported, self._failed = self._failed, True
-                self._broken = creates
+                self._broken = creates and not self._created
                 if not reported:
                     raise
 
@@ -126,7 +134,43 @@ class ActiveRun:
     def submit(self, what: str, job: Callable[[Any], None]) -> None:
         """Queue ``job(store)`` on the writer (skipped if the run could not be created; after
         an earlier failed write of this run, a failure of this job is not reported again)."""
-        self._submit(what, job)
+        with self._pending_lock:
+            self._jobs += 1
+
+        def counted(store: Any) -> None:
+            try:
+                job(store)
+            finally:
+                with self._pending_lock:
+                    self._jobs -= 1
+
+        self._submit(what, counted)
+
+    def _create(self, store: Any) -> None:
+        """Writer job: the run, with what was logged until now (and its end, if it ended with
+        no other job of it queued)."""
+        info = self._created_info
+        whole = getattr(store, "creates_whole_runs", False)
+        hold = False
+        with self._pending_lock:
+            params, self._pending_params = self._pending_params, {}
+            tags, self._pending_tags = self._pending_tags, {}
+            metrics, self._pending_metrics = self._pending_metrics, []
+            self._write_queued = False
+            if self._end is not None and (self._jobs == 0 or whole):
+                info = dataclasses.replace(info, status=self._end[0], end_time=self._end[1])
+                # With jobs still queued (a model folder), a store that writes whole runs
+                # keeps this one out of sight until the end job; otherwise it is complete.
+                hold = self._jobs > 0
+                self._end_written = not hold
+        if whole:
+            store.create_run_with(info, params=params, metrics=metrics, tags=tags, hold=hold)
+            return
+        # Two steps: a batch that fails after the run exists must not cost its later writes.
+        store.create_run(info)
+        self._created = True
+        if params or tags or metrics:
+            store.log_batch(self.run_id, params=params, metrics=metrics, tags=tags)
 
     def _drop_pending(self) -> None:
         """A run that could not be created keeps nothing: later logs would only pile up."""
@@ -196,9 +240,12 @@ class ActiveRun:
         end_time = self.info.end_time
 
         def finish(store: Any) -> None:
-            store.update_run(self.run_id, status, end_time)
+            if not self._end_written:
+                store.update_run(self.run_id, status, end_time)
             _finished_log.append(self.run_id)
 
+        with self._pending_lock:
+            self._end = (status, end_time)
         self._submit("ending run", finish)
         with _open_lock:
             _open.pop(self.run_id, None)

@@ -7,40 +7,64 @@ writes of that run. The thread starts on the first job, so enabling autolog cost
 :func:`flush` waits until every submitted job has run; :func:`autolog.disable` and interpreter
 exit (``atexit``) call it. A job that raises becomes one warning (see :mod:`autolog.safety`); in
 testing mode the first such error is re-raised by the next :func:`flush` instead.
+
+**The writer yields to training.** In CPython the writer and the training thread share one
+GIL: a writer job running while a fit runs takes the GIL from the fit whenever the fit releases
+it (a numpy call, a system call) and keeps it for up to the interpreter's switch interval
+(5 ms). So while a fit is under way (:func:`training`, entered by integrations around the
+user's fit), the writer holds back a job until the fits in progress end, or until the job has
+waited :data:`MAX_DEFER_S`, which bounds both how stale the records get and how much is held
+in memory. In a loop of small fits the records are then written between and after the fits
+rather than in the middle of them; a flush, a fork or a full backlog never waits.
 """
 
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
-from autolog import patching, safety
+from autolog import safety
 
-__all__ = ["Writer", "flush", "get_writer", "submit"]
+__all__ = ["MAX_DEFER_S", "Writer", "flush", "get_writer", "submit", "training"]
 
 # How often a waiting flush() checks that the writer thread is still alive.
 _POLL_S = 0.2
 # Longest wait for queued jobs before a fork (a model folder or an ONNX conversion under way).
 _FORK_WAIT_S = 60.0
+#: Longest time a job is held back while fits are running (see the module docstring).
+MAX_DEFER_S = 2.0
+# Jobs queued beyond this many are not held back (each holds a model snapshot).
+_MAX_BACKLOG = 2000
+# After the last fit ended, how long the writer waits for the next one of a loop to start.
+_GRACE_S = 0.005
+
+_Job = tuple[str, Callable[..., Any], tuple[Any, ...], float]
 
 
 class Writer:
     """A single background thread running jobs in order."""
 
     def __init__(self) -> None:
-        self._queue: queue.Queue[tuple[str, Callable[..., Any], tuple[Any, ...]] | None] = (
-            queue.Queue()
-        )
+        self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._pending_error: BaseException | None = None
         self._busy = False  # a job is running (read by drain_before_fork)
         self.synchronous = False
+        # Fits in progress, and the callers waiting for the queue (flush, fork): while there
+        # are fits and no waiters, jobs are held back (see the module docstring).
+        self._state_lock = threading.Lock()
+        self._training = 0
+        self._waiters = 0
+        self._last_end = 0.0
+        self._idle = threading.Event()
+        self._idle.set()
 
     def submit(self, what: str, fn: Callable[..., Any], *args: Any) -> None:
         """Queue ``fn(*args)``; ``what`` names the job in a warning if it fails."""
@@ -48,7 +72,51 @@ class Writer:
             self._run(what, fn, args)
             return
         self._ensure_thread()
-        self._queue.put((what, fn, args))
+        self._queue.put((what, fn, args, time.monotonic()))
+
+    @contextlib.contextmanager
+    def training(self) -> Iterator[None]:
+        """Mark a fit in progress: queued jobs wait (bounded) until no fit is running."""
+        with self._state_lock:
+            self._training += 1
+            self._idle.clear()
+        try:
+            yield
+        finally:
+            with self._state_lock:
+                self._training -= 1
+                self._last_end = time.monotonic()
+                if self._training == 0 or self._waiters:
+                    self._idle.set()
+
+    def _hold_back(self, queued: float) -> None:
+        """Wait while fits run, until the job queued at ``queued`` has waited MAX_DEFER_S.
+
+        After a fit ends the writer waits a moment (:data:`_GRACE_S`) more: in a loop, the
+        next fit starts right away, and a job started in between would run into it.
+        """
+        while not self._waiters:
+            remaining = queued + MAX_DEFER_S - time.monotonic()
+            if remaining <= 0 or self._queue.qsize() > _MAX_BACKLOG:
+                return
+            if self._training:
+                self._idle.wait(remaining)
+                continue
+            pause = self._last_end + _GRACE_S - time.monotonic()
+            if pause <= 0:
+                return
+            time.sleep(min(pause, remaining))
+
+    def _wait_start(self) -> None:
+        with self._state_lock:
+            self._waiters += 1
+            self._idle.set()
+
+    def _wait_end(self) -> None:
+        with self._state_lock:
+            self._waiters -= 1
+            if self._training and not self._waiters:
+                self._idle.clear()
 
     def flush(self, timeout: float | None = None) -> bool:
         """Wait until all submitted jobs ran. Returns False if ``timeout`` expired first.
@@ -59,15 +127,19 @@ class Writer:
         if self._thread is not None and threading.current_thread() is not self._thread:
             self._ensure_thread()  # a writer thread that died is replaced, its queue kept
             done = threading.Event()
-            self._queue.put(("flush marker", done.set, ()))
-            deadline = None if timeout is None else time.monotonic() + timeout
-            # Wait in slices: a writer thread killed while the marker is queued (an async
-            # exception between jobs) is replaced, so that flush never waits forever.
-            while not done.wait(_POLL_S if deadline is None
-                                else min(_POLL_S, max(0.0, deadline - time.monotonic()))):
-                if deadline is not None and time.monotonic() >= deadline:
-                    return False
-                self._ensure_thread()
+            self._wait_start()
+            try:
+                self._queue.put(("flush marker", done.set, (), time.monotonic()))
+                deadline = None if timeout is None else time.monotonic() + timeout
+                # Wait in slices: a writer thread killed while the marker is queued (an async
+                # exception between jobs) is replaced, so that flush never waits forever.
+                while not done.wait(_POLL_S if deadline is None
+                                    else min(_POLL_S, max(0.0, deadline - time.monotonic()))):
+                    if deadline is not None and time.monotonic() >= deadline:
+                        return False
+                    self._ensure_thread()
+            finally:
+                self._wait_end()
         error, self._pending_error = self._pending_error, None
         if error is not None:
             raise error
@@ -86,13 +158,16 @@ class Writer:
                 "a job it was running may be lost"))
 
     def _loop(self) -> None:
+        from autolog import patching
+
         # The writer calls predict(), converts and exports models: none of that may record.
         with patching.suspended():
             while True:
                 item = self._queue.get()
                 if item is None:
                     return
-                what, fn, args = item
+                what, fn, args, queued = item
+                self._hold_back(queued)
                 self._busy = True
                 try:
                     self._run(what, fn, args)
@@ -100,6 +175,8 @@ class Writer:
                     self._busy = False
 
     def _run(self, what: str, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
+        from autolog import patching
+
         try:
             with patching.suspended():
                 fn(*args)
@@ -117,10 +194,15 @@ class Writer:
 
     def reset_after_fork(self) -> None:
         """In a forked child the thread does not exist; start afresh with an empty queue."""
-        self._queue = queue.Queue()
+        self._queue = queue.SimpleQueue()
         self._thread = None
         self._lock = threading.Lock()
         self._pending_error = None
+        self._state_lock = threading.Lock()
+        self._training = self._waiters = 0
+        self._last_end = 0.0
+        self._idle = threading.Event()
+        self._idle.set()
 
     def drain_before_fork(self, timeout: float = _FORK_WAIT_S) -> None:
         """Let queued jobs finish before the process forks (a ``multiprocessing`` pool).
@@ -135,8 +217,12 @@ class Writer:
         if not self._busy and self._queue.empty():
             return  # idle: no lock can be held, the fork need not wait
         done = threading.Event()
-        self._queue.put(("fork marker", done.set, ()))
-        done.wait(timeout)
+        self._wait_start()
+        try:
+            self._queue.put(("fork marker", done.set, (), time.monotonic()))
+            done.wait(timeout)
+        finally:
+            self._wait_end()
 
 
 _writer = Writer()
@@ -154,6 +240,11 @@ def submit(what: str, fn: Callable[..., Any], *args: Any) -> None:
 def flush(timeout: float | None = None) -> bool:
     """Wait until the process's writer has run every queued job."""
     return _writer.flush(timeout)
+
+
+def training() -> contextlib.AbstractContextManager[None]:
+    """``with writer.training(): <the user's fit>`` — the writer holds back while it runs."""
+    return _writer.training()
 
 
 def _flush_at_exit() -> None:

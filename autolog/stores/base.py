@@ -33,6 +33,10 @@ Derived: :meth:`Store.get_model_version_by_alias`, :meth:`Store.get_latest_model
 Names reaching a backend have passed :func:`autolog.registry.check_model_name` and
 :func:`autolog.registry.check_alias`; versions are ``int``.
 
+Derived, and overridden where a backend can do them in fewer steps: :meth:`Store.create_run_with`
+(a run with its first params, metrics and tags), :meth:`Store.log_files` (an artifact folder
+from contents in memory).
+
 Every backend passes one conformance suite (``tests/stores``).
 """
 
@@ -49,7 +53,20 @@ from autolog.runs import Metric, Run, RunInfo, now_ms
 if TYPE_CHECKING:
     from autolog.registry import ModelVersion, RegisteredModel
 
-__all__ = ["Store"]
+__all__ = ["Store", "write_files"]
+
+
+def write_files(folder: Path, files: Mapping[str, bytes | str]) -> None:
+    """Create ``folder`` and write ``files`` (relative name -> bytes, or text as UTF-8) in it."""
+    import os
+
+    folder.mkdir()
+    for name, content in files.items():
+        path = folder / name
+        if os.sep in name or "/" in name:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "wb") as fh:
+            fh.write(content.encode("utf-8") if isinstance(content, str) else content)
 
 
 class Store(abc.ABC):
@@ -57,6 +74,11 @@ class Store(abc.ABC):
 
     #: The URI the store was opened with.
     uri: str = ""
+    #: True when :meth:`create_run_with` writes all or nothing (a failure leaves no run) and
+    #: honours ``hold``. Otherwise the background writer creates a run and logs its first batch
+    #: as two steps, so that a batch that fails after the run exists does not cost the run's
+    #: later writes.
+    creates_whole_runs: bool = False
 
     # -- required ---------------------------------------------------------------------------
     @abc.abstractmethod
@@ -247,6 +269,42 @@ class Store(abc.ABC):
         return max(versions, key=lambda v: v.version)
 
     # -- derived ----------------------------------------------------------------------------
+    def create_run_with(self, info: RunInfo, params: Mapping[str, str] = {},  # noqa: B006
+                        metrics: Iterable[Metric] = (), tags: Mapping[str, str] = {},  # noqa: B006
+                        *, hold: bool = False) -> None:
+        """Create a run together with its first params, metrics and tags.
+
+        :meth:`create_run` then :meth:`log_batch`; a backend that can write them in one step
+        overrides it (the background writer creates most runs with everything logged so far,
+        and an ended ``info`` when the run ended before it was written).
+
+        ``hold=True`` (only with ``creates_whole_runs``): ``info`` is the run's end already and
+        more writes of the run follow; the store may keep the run out of readers' sight until
+        :meth:`update_run` gives that end, so that the run appears whole.
+        """
+        self.create_run(info)
+        if params or tags or metrics:
+            self.log_batch(info.run_id, params=params, metrics=metrics, tags=tags)
+
+    def log_files(self, run_id: str, artifact_path: str, files: Mapping[str, bytes | str]
+                  ) -> None:
+        """Put ``files`` (relative name -> content; text is written as UTF-8) in one artifact
+        folder of the run, in one step like :meth:`log_artifacts`.
+
+        The default builds the folder in a temporary directory and hands it to
+        :meth:`log_artifacts`; a backend with its own staging area overrides it.
+        """
+        import shutil
+        import tempfile
+
+        work = Path(tempfile.mkdtemp(prefix="autolog-files-"))
+        try:
+            folder = work / "artifact"
+            write_files(folder, files)
+            self.log_artifacts(run_id, folder, artifact_path)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+
     def log_params(self, run_id: str, params: Mapping[str, str]) -> None:
         self.log_batch(run_id, params=params)
 

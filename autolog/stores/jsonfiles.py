@@ -13,9 +13,10 @@ __all__ = ["read_json", "write_json_atomic"]
 
 def write_json_atomic(path: Path, data: Any) -> None:
     """Write JSON to a temporary file next to ``path``, then rename it over ``path``."""
+    text = json.dumps(data, sort_keys=True, allow_nan=True)
     tmp = path.with_name(f".tmp-{path.name}-{uuid.uuid4().hex}")
     with open(tmp, "w", encoding="utf-8") as fh:
-        json.dump(data, fh, indent=1, sort_keys=True, allow_nan=True)
+        fh.write(text)
     os.replace(tmp, path)
 
 

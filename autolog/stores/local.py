@@ -31,14 +31,16 @@ import json
 import os
 import re
 import shutil
+import threading
 import uuid
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 from autolog.errors import InvalidNameError, NotFoundError, StoreError
 from autolog.liveness import observed
 from autolog.runs import Metric, Run, RunInfo
-from autolog.stores.base import Store
+from autolog.stores.base import Store, write_files
 from autolog.stores.jsonfiles import read_json as _read_json
 from autolog.stores.jsonfiles import write_json_atomic
 from autolog.stores.local_registry import LocalRegistryMixin
@@ -47,6 +49,7 @@ __all__ = ["LocalStore", "check_artifact_path", "check_run_id", "write_json_atom
 
 FORMAT = {"format": "autolog-local-store", "version": 1}
 _RUN_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_MAX_OPEN_INFOS = 10_000
 
 
 def check_run_id(run_id: str) -> str:
@@ -74,13 +77,32 @@ def check_artifact_path(path: str) -> str:
     return "/".join(parts)
 
 
+def _dump_json(path: str, data: Any) -> None:
+    text = json.dumps(data, sort_keys=True, allow_nan=True)
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write(text)
+
+
+def _metric_lines(metrics: Iterable[Metric]) -> str:
+    return "".join(json.dumps({"key": m.key, "value": m.value, "step": m.step,
+                               "timestamp": m.timestamp}) + "\n" for m in metrics)
+
+
 class LocalStore(LocalRegistryMixin, Store):
     """A store in a local (or shared) folder. See the module docstring for the layout."""
+
+    creates_whole_runs = True
 
     def __init__(self, root: str | os.PathLike[str]) -> None:
         self.root = Path(root).expanduser().resolve()
         self.uri = str(self.root)
         self._ready = False
+        # run.json of the runs this instance created and has not ended yet: each run is
+        # written by one process, so its end need not read the file back.
+        self._open_infos: dict[str, dict[str, Any]] = {}
+        self._infos_lock = threading.Lock()
+        # Runs created with hold=True and not ended yet: run id -> (folder in .staging, run.json)
+        self._held: dict[str, tuple[str, dict[str, Any]]] = {}
 
     # -- paths --------------------------------------------------------------------------------
     def _ensure(self) -> None:
@@ -103,6 +125,9 @@ class LocalStore(LocalRegistryMixin, Store):
         return self.root / "runs" / check_run_id(run_id)
 
     def _existing_run_dir(self, run_id: str) -> Path:
+        held = self._held.get(run_id)
+        if held is not None:
+            return Path(held[0])
         path = self.run_dir(run_id)
         if not (path / "run.json").is_file():
             raise NotFoundError(f"No run {run_id!r} in the store at {self.root}.")
@@ -115,26 +140,75 @@ class LocalStore(LocalRegistryMixin, Store):
 
     # -- required -----------------------------------------------------------------------------
     def create_run(self, info: RunInfo) -> None:
+        self.create_run_with(info)
+
+    def create_run_with(self, info: RunInfo, params: Mapping[str, str] = {},  # noqa: B006
+                        metrics: Iterable[Metric] = (), tags: Mapping[str, str] = {},  # noqa: B006
+                        *, hold: bool = False) -> None:
+        """The run folder with all its files, built under ``.staging`` and renamed in at once;
+        with ``hold``, only when :meth:`update_run` ends it (its other writes go to the folder
+        in ``.staging`` meanwhile)."""
         self._ensure()
         final = self.run_dir(info.run_id)
-        if final.exists():
+        if final.exists() or info.run_id in self._held:
             raise StoreError(f"Run {info.run_id} already exists in {self.root}.")
-        tmp = Path(self.staging_dir()) / f"run-{uuid.uuid4().hex}"
+        tmp = os.path.join(self.root, ".staging", f"run-{uuid.uuid4().hex}")
         try:
-            tmp.mkdir()
-            (tmp / "artifacts").mkdir()
-            write_json_atomic(tmp / "run.json", info.to_dict())
+            os.mkdir(tmp)
+            os.mkdir(os.path.join(tmp, "artifacts"))
+            # Plain writes: nobody sees the folder before the rename.
+            data = info.to_dict()
+            _dump_json(os.path.join(tmp, "run.json"), data)
+            if params:
+                _dump_json(os.path.join(tmp, "params.json"),
+                           {str(k): str(v) for k, v in params.items()})
+            if tags:
+                _dump_json(os.path.join(tmp, "tags.json"),
+                           {str(k): str(v) for k, v in tags.items()})
+            lines = _metric_lines(metrics)
+            if lines:
+                with open(os.path.join(tmp, "metrics.jsonl"), "w", encoding="utf-8") as fh:
+                    fh.write(lines)
+            if hold:
+                with self._infos_lock:
+                    self._held[info.run_id] = (tmp, data)
+                return
             os.rename(tmp, final)
         except OSError as exc:
             shutil.rmtree(tmp, ignore_errors=True)
             raise StoreError(f"Cannot create run {info.run_id} in {self.root}: {exc}") from exc
+        if info.end_time is None:
+            with self._infos_lock:
+                if len(self._open_infos) >= _MAX_OPEN_INFOS:
+                    self._open_infos.pop(next(iter(self._open_infos)))
+                self._open_infos[info.run_id] = data
 
     def update_run(self, run_id: str, status: str, end_time: int | None) -> None:
+        with self._infos_lock:
+            held = self._held.pop(run_id, None)
+        if held is not None:
+            self._publish(run_id, held[0], held[1], status, end_time)
+            return
         path = self._existing_run_dir(run_id) / "run.json"
-        data = _read_json(path)
+        with self._infos_lock:
+            data = self._open_infos.pop(run_id, None)
+        if data is None:
+            data = _read_json(path)
         data["status"] = status
         data["end_time"] = end_time
         write_json_atomic(path, data)
+
+    def _publish(self, run_id: str, tmp: str, data: dict[str, Any], status: str,
+                 end_time: int | None) -> None:
+        """Rename a held run's folder into place, with its end."""
+        try:
+            if (data.get("status"), data.get("end_time")) != (status, end_time):
+                data["status"], data["end_time"] = status, end_time
+                _dump_json(os.path.join(tmp, "run.json"), data)
+            os.rename(tmp, self.run_dir(run_id))
+        except OSError as exc:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise StoreError(f"Cannot write run {run_id} in {self.root}: {exc}") from exc
 
     def log_batch(self, run_id: str, params: Mapping[str, str] = {},  # noqa: B006
                   metrics: Iterable[Metric] = (), tags: Mapping[str, str] = {}  # noqa: B006
@@ -146,11 +220,7 @@ class LocalStore(LocalRegistryMixin, Store):
                 merged = _read_json(path, {})
                 merged.update({str(k): str(v) for k, v in values.items()})
                 write_json_atomic(path, merged)
-        lines = "".join(
-            json.dumps({"key": m.key, "value": m.value, "step": m.step,
-                        "timestamp": m.timestamp}) + "\n"
-            for m in metrics
-        )
+        lines = _metric_lines(metrics)
         if lines:
             # One write per batch in append mode: lines of one batch are never interleaved.
             with open(run_dir / "metrics.jsonl", "a", encoding="utf-8") as fh:
@@ -158,7 +228,8 @@ class LocalStore(LocalRegistryMixin, Store):
 
     def log_artifacts(self, run_id: str, local_dir: Path, artifact_path: str,
                       move: bool = False) -> None:
-        """Place ``local_dir`` at ``artifact_path``; ``move=True`` may rename it instead of copying.
+        """Place ``local_dir`` at ``artifact_path``; ``move=True`` may rename it instead of copying
+        (``local_dir`` must then be complete: it appears in the run in one rename).
 
         Raises:
             StoreError: the artifact already exists or the folder cannot be written.
@@ -169,19 +240,40 @@ class LocalStore(LocalRegistryMixin, Store):
             raise StoreError(f"Artifact {rel!r} of run {run_id} already exists; artifacts are "
                              "write-once.")
         target.parent.mkdir(parents=True, exist_ok=True)
+        if move:
+            try:
+                # rename() would replace an empty folder created at ``target`` meanwhile; each
+                # run is written by one process, which checked above that there is none.
+                os.rename(local_dir, target)
+                return
+            except OSError:
+                pass  # another file system: copy below
         tmp = target.parent / f".tmp-{target.name}-{uuid.uuid4().hex}"
         try:
-            if move:
-                try:
-                    os.rename(local_dir, tmp)
-                except OSError:
-                    shutil.copytree(local_dir, tmp)
-            else:
-                shutil.copytree(local_dir, tmp)
+            shutil.copytree(local_dir, tmp)
             os.rename(tmp, target)
         except OSError as exc:
             shutil.rmtree(tmp, ignore_errors=True)
             raise StoreError(f"Cannot write artifact {rel!r} of run {run_id}: {exc}") from exc
+        if move:
+            shutil.rmtree(local_dir, ignore_errors=True)
+
+    def log_files(self, run_id: str, artifact_path: str, files: Mapping[str, bytes | str]
+                  ) -> None:
+        """The folder is written under ``.staging`` and renamed into the run."""
+        self._ensure()
+        tmp = self.root / ".staging" / f"files-{uuid.uuid4().hex}"
+        try:
+            write_files(tmp, files)
+        except OSError as exc:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise StoreError(f"Cannot write artifact {artifact_path!r} of run {run_id}: "
+                             f"{exc}") from exc
+        try:
+            self.log_artifacts(run_id, tmp, artifact_path, move=True)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
 
     def get_run(self, run_id: str) -> Run:
         run_dir = self._existing_run_dir(run_id)

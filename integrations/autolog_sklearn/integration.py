@@ -19,9 +19,10 @@ import time
 from types import ModuleType
 from typing import Any
 
-from autolog import activation, patching, safety, tracking
+from autolog import activation, patching, safety, tracking, writer
 from autolog.integration import Integration
 from autolog.model_logging import ModelCapture, write_captured_model
+from autolog_sklearn.estimator_params import get_params
 
 __all__ = ["FIT_METHODS", "SklearnIntegration"]
 
@@ -102,7 +103,11 @@ class SklearnIntegration(Integration):
             recorder = FitRecorder(instance, wrapped.__name__, args, kwargs)
         with patching.recording():
             try:
-                result = wrapped(*args, **kwargs)
+                if recorder is None:
+                    result = wrapped(*args, **kwargs)
+                else:
+                    with writer.training():  # the writer holds back while the fit runs
+                        result = wrapped(*args, **kwargs)
             except BaseException:
                 if recorder is not None:
                     with safety.guard("ending a failed run"):
@@ -142,13 +147,16 @@ class FitRecorder:
             "autolog.fit_method": method,
             "autolog.library.scikit-learn": sklearn.__version__,
         })
-        self.run.log_params(params.flatten(estimator.get_params(deep=True),
-                                           self.config.max_param_length))
+        self.run.log_params(params.flatten(get_params(estimator), self.config.max_param_length))
         self.example = None
+        # The example holds the first training rows: the model's output on it is the first
+        # rows of its predictions on the training input, which the metrics compute anyway.
+        self.example_from_X = False
         if self.config.input_example is not None:
             self.example = self.config.input_example
         elif self.config.log_input_example or self.config.log_signature:
             self.example = datasets.head(self.X, self.config.input_example_rows)
+            self.example_from_X = self.example is not None
         self.parity_data = None
         if self.config.format != "pickle" and self.config.log_models:
             self.parity_data = _parity_sample(self.X)
@@ -175,12 +183,24 @@ class FitRecorder:
         if self.owns_run:
             self.run.end(tracking.FINISHED)
 
-    def _on_model(self, fitted: Any) -> None:
+    def _on_model(self, fitted: Any) -> Any:
+        """Writer: the training metrics; returns the model's output on the example when the
+        metrics computed it (the first rows of the predictions on the training input)."""
         if not self.config.log_metrics:
-            return
-        from autolog_sklearn.metrics import training_metrics
+            return None
+        import sklearn
 
-        self.run.log_metrics(training_metrics(fitted, self.X, self.y, self.sample_weight))
+        from autolog import datasets
+        from autolog_sklearn.metrics import evaluate
+
+        # The model was just fitted on X, which the fit validated: its predictions need not
+        # check X for NaN and infinity again, nor the parameters of scikit-learn's functions.
+        with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
+            metrics, prediction = evaluate(fitted, self.X, self.y, self.sample_weight)
+        self.run.log_metrics(metrics)
+        if prediction is None or not self.example_from_X:
+            return None
+        return datasets.head(prediction, len(self.example))
 
     def _log_model(self, model: Any) -> None:
         from autolog_sklearn.flavor import FLAVOR

@@ -13,7 +13,7 @@ import math
 import warnings
 from typing import Any
 
-__all__ = ["training_metrics"]
+__all__ = ["evaluate", "training_metrics"]
 
 
 def _weights(weight: Any, n: int) -> Any:
@@ -22,13 +22,39 @@ def _weights(weight: Any, n: int) -> Any:
     return np.ones(n) if weight is None else np.asarray(weight, dtype=float)
 
 
-def _prf(y: Any, pred: Any, w: Any) -> dict[str, float]:
-    """Accuracy and support-weighted precision, recall and F1 (scikit-learn's 'weighted')."""
+def _codes(classes: Any, values: Any) -> Any:
+    """Positions of ``values`` in ``classes`` (numeric labels), or None if one is missing."""
     import numpy as np
 
+    if (classes is None or classes.ndim != 1 or not len(classes)
+            or classes.dtype.kind not in "biuf" or values.dtype.kind not in "biuf"):
+        return None
+    index = np.searchsorted(classes, values)
+    inside = np.minimum(index, len(classes) - 1)
+    if np.any(index >= len(classes)) or np.any(classes[inside] != values):
+        return None
+    return index
+
+
+def _label_codes(classes: Any, y: Any, pred: Any) -> tuple[Any, Any, int, bool]:
+    """(codes of y, codes of pred, number of labels, whether the codes index ``classes``): the
+    model's own classes when they hold every label (no sort of the data), else the labels
+    found in y and pred."""
+    import numpy as np
+
+    yi = _codes(classes, y)
+    pi = _codes(classes, pred) if yi is not None else None
+    if yi is not None and pi is not None:
+        return yi, pi, len(classes), True
     labels, inverse = np.unique(np.concatenate([y, pred]), return_inverse=True)
-    yi, pi = inverse[: len(y)], inverse[len(y):]
-    k = len(labels)
+    return inverse[: len(y)], inverse[len(y):], len(labels), False
+
+
+def _prf(yi: Any, pi: Any, k: int, w: Any) -> dict[str, float]:
+    """Accuracy and support-weighted precision, recall and F1 (scikit-learn's 'weighted'),
+    from label codes; labels that occur in neither y nor the predictions weigh nothing."""
+    import numpy as np
+
     true_count = np.bincount(yi, weights=w, minlength=k)
     pred_count = np.bincount(pi, weights=w, minlength=k)
     hit = yi == pi
@@ -48,25 +74,36 @@ def _prf(y: Any, pred: Any, w: Any) -> dict[str, float]:
 
 
 def _binary_auc(positive: Any, score: Any) -> float:
-    """ROC AUC as the Mann-Whitney U statistic, ties counted half (unweighted)."""
-    from scipy.stats import rankdata
+    """ROC AUC as the Mann-Whitney U statistic, ties counted half (unweighted).
 
-    ranks = rankdata(score)
+    The rank sum of the positives comes from one sort: a value with L smaller and R smaller
+    or equal values has the average rank (L + 1 + R) / 2 of its ties.
+    """
+    import numpy as np
+
     n_pos = int(positive.sum())
     n_neg = len(positive) - n_pos
     if n_pos == 0 or n_neg == 0:
         raise ValueError("ROC AUC needs both classes")
-    return float((ranks[positive].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+    if np.isnan(score).any():
+        return float("nan")
+    ordered = np.sort(score)
+    pos = score[positive]
+    rank_sum = (np.searchsorted(ordered, pos, "left") + np.searchsorted(ordered, pos, "right")
+                ).sum() / 2 + n_pos / 2
+    return float((rank_sum - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
 
-def _proba_metrics(model: Any, X: Any, y: Any, weight: Any) -> dict[str, float]:
+def _proba_metrics(model: Any, X: Any, y: Any, weight: Any, index: Any) -> dict[str, float]:
     import numpy as np
 
     proba = np.asarray(model.predict_proba(X), dtype=float)
     classes = np.asarray(model.classes_)
-    index = np.searchsorted(classes, y)
-    if np.any(index >= len(classes)) or np.any(classes[np.minimum(index, len(classes) - 1)] != y):
-        raise ValueError("y holds labels the model does not know")
+    if index is None or len(classes) != proba.shape[1]:
+        index = np.searchsorted(classes, y)
+        if np.any(index >= len(classes)) or np.any(
+                classes[np.minimum(index, len(classes) - 1)] != y):
+            raise ValueError("y holds labels the model does not know")
     w = _weights(weight, len(y))
     eps = np.finfo(proba.dtype).eps
     picked = np.clip(proba[np.arange(len(y)), index], eps, 1 - eps)
@@ -89,23 +126,27 @@ def _proba_metrics(model: Any, X: Any, y: Any, weight: Any) -> dict[str, float]:
     return out
 
 
-def _classifier_metrics(model: Any, X: Any, y: Any, weight: Any) -> dict[str, float]:
+def _classifier_metrics(model: Any, X: Any, y: Any, weight: Any, pred: Any
+                        ) -> dict[str, float]:
     import numpy as np
 
-    pred = np.asarray(model.predict(X))
-    out = _prf(y, pred, _weights(weight, len(y)))
-    if hasattr(model, "predict_proba") and hasattr(model, "classes_"):
+    pred = np.asarray(pred)
+    classes = getattr(model, "classes_", None)
+    classes = np.asarray(classes) if classes is not None else None
+    yi, pi, k, of_classes = _label_codes(classes, y, pred)
+    out = _prf(yi, pi, k, _weights(weight, len(y)))
+    if hasattr(model, "predict_proba") and classes is not None:
         try:
-            out.update(_proba_metrics(model, X, y, weight))
+            out.update(_proba_metrics(model, X, y, weight, yi if of_classes else None))
         except (ValueError, AttributeError, IndexError):
             pass  # a single class, unknown labels or no usable probabilities
     return out
 
 
-def _regressor_metrics(model: Any, X: Any, y: Any, weight: Any) -> dict[str, float]:
+def _regressor_metrics(y: Any, weight: Any, pred: Any) -> dict[str, float]:
     import numpy as np
 
-    pred = np.asarray(model.predict(X), dtype=float)
+    pred = np.asarray(pred, dtype=float)
     w = _weights(weight, len(y))
     err = y.astype(float) - pred
     mse = float((w * err**2).sum() / w.sum())
@@ -119,11 +160,10 @@ def _regressor_metrics(model: Any, X: Any, y: Any, weight: Any) -> dict[str, flo
     }
 
 
-def _multioutput_regressor_metrics(model: Any, X: Any, y: Any, weight: Any) -> dict[str, float]:
+def _multioutput_regressor_metrics(y: Any, weight: Any, pred: Any) -> dict[str, float]:
     """Several targets: scikit-learn's own metrics, averaged uniformly over the outputs."""
     from sklearn import metrics
 
-    pred = model.predict(X)
     mse = float(metrics.mean_squared_error(y, pred, sample_weight=weight))
     return {
         "training_mse": mse,
@@ -157,21 +197,36 @@ def training_metrics(model: Any, X: Any, y: Any, sample_weight: Any = None) -> d
     A metric that does not apply (no ``predict_proba``, one class only, no ``score``) is left
     out rather than reported as an error.
     """
+    return evaluate(model, X, y, sample_weight)[0]
+
+
+def evaluate(model: Any, X: Any, y: Any, sample_weight: Any = None
+             ) -> tuple[dict[str, float], Any]:
+    """:func:`training_metrics`, and ``model.predict(X)`` when they needed it (else None), so
+    that the caller can reuse the predictions (the writer's signature does).
+
+    Run it under ``sklearn.config_context(assume_finite=True, skip_parameter_validation=True)``
+    when ``X`` is the input the model was just fitted on: the fit validated it already.
+    """
     import numpy as np
     from sklearn.base import is_classifier, is_regressor
 
     out: dict[str, float] = {}
+    pred = None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         target = None if y is None else np.asarray(y)
         if target is not None and target.ndim == 1:
             if is_classifier(model):
-                out.update(_classifier_metrics(model, X, target, sample_weight))
+                pred = model.predict(X)
+                out.update(_classifier_metrics(model, X, target, sample_weight, pred))
             elif is_regressor(model):
-                out.update(_regressor_metrics(model, X, target, sample_weight))
+                pred = model.predict(X)
+                out.update(_regressor_metrics(target, sample_weight, pred))
         elif target is not None and is_regressor(model):
-            out.update(_multioutput_regressor_metrics(model, X, target, sample_weight))
+            pred = model.predict(X)
+            out.update(_multioutput_regressor_metrics(target, sample_weight, pred))
         score = _score(model, X, y, out, sample_weight)
         if score is not None:
             out["training_score"] = score
-    return {k: float(v) for k, v in out.items()}
+    return {k: float(v) for k, v in out.items()}, pred
