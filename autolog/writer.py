@@ -43,6 +43,8 @@ MAX_DEFER_S = 2.0
 _MAX_BACKLOG = 2000
 # After the last fit ended, how long the writer waits for the next one of a loop to start.
 _GRACE_S = 0.005
+# How often a writer holding a job back looks whether the fits have ended.
+_POLL_S_TRAINING = 0.02
 
 _Job = tuple[str, Callable[..., Any], tuple[Any, ...], float]
 
@@ -51,11 +53,12 @@ class Writer:
     """A single background thread running jobs in order."""
 
     def __init__(self) -> None:
-        self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._queue: queue.Queue[_Job | None] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._pending_error: BaseException | None = None
         self._busy = False  # a job is running (read by drain_before_fork)
+        self._carried: _Job | None = None  # the job being held back (see _loop)
         self.synchronous = False
         # Fits in progress, and the callers waiting for the queue (flush, fork): while there
         # are fits and no waiters, jobs are held back (see the module docstring).
@@ -63,8 +66,7 @@ class Writer:
         self._training = 0
         self._waiters = 0
         self._last_end = 0.0
-        self._idle = threading.Event()
-        self._idle.set()
+        self._wake = threading.Event()
 
     def submit(self, what: str, fn: Callable[..., Any], *args: Any) -> None:
         """Queue ``fn(*args)``; ``what`` names the job in a warning if it fails."""
@@ -79,44 +81,40 @@ class Writer:
         """Mark a fit in progress: queued jobs wait (bounded) until no fit is running."""
         with self._state_lock:
             self._training += 1
-            self._idle.clear()
         try:
             yield
         finally:
             with self._state_lock:
                 self._training -= 1
                 self._last_end = time.monotonic()
-                if self._training == 0 or self._waiters:
-                    self._idle.set()
 
     def _hold_back(self, queued: float) -> None:
         """Wait while fits run, until the job queued at ``queued`` has waited MAX_DEFER_S.
 
-        After a fit ends the writer waits a moment (:data:`_GRACE_S`) more: in a loop, the
-        next fit starts right away, and a job started in between would run into it.
+        The writer looks every :data:`_POLL_S_TRAINING` (a fit's end does not wake it: each
+        wake-up would take the GIL from the next fit) and goes on once no fit has run for
+        :data:`_GRACE_S` (in a loop the next fit starts right away); a flush or a fork wakes
+        it at once.
         """
         while not self._waiters:
-            remaining = queued + MAX_DEFER_S - time.monotonic()
+            now = time.monotonic()
+            remaining = queued + MAX_DEFER_S - now
             if remaining <= 0 or self._queue.qsize() > _MAX_BACKLOG:
                 return
-            if self._training:
-                self._idle.wait(remaining)
-                continue
-            pause = self._last_end + _GRACE_S - time.monotonic()
-            if pause <= 0:
+            if not self._training and now - self._last_end >= _GRACE_S:
                 return
-            time.sleep(min(pause, remaining))
+            self._wake.wait(min(_POLL_S_TRAINING, remaining))
 
     def _wait_start(self) -> None:
         with self._state_lock:
             self._waiters += 1
-            self._idle.set()
+            self._wake.set()
 
     def _wait_end(self) -> None:
         with self._state_lock:
             self._waiters -= 1
-            if self._training and not self._waiters:
-                self._idle.clear()
+            if not self._waiters:
+                self._wake.clear()
 
     def flush(self, timeout: float | None = None) -> bool:
         """Wait until all submitted jobs ran. Returns False if ``timeout`` expired first.
@@ -163,11 +161,15 @@ class Writer:
         # The writer calls predict(), converts and exports models: none of that may record.
         with patching.suspended():
             while True:
-                item = self._queue.get()
+                # A job taken by a writer thread that was stopped while holding it back.
+                item, self._carried = self._carried, None
+                if item is None:
+                    item = self._carried = self._queue.get()
                 if item is None:
                     return
                 what, fn, args, queued = item
                 self._hold_back(queued)
+                self._carried = None
                 self._busy = True
                 try:
                     self._run(what, fn, args)
@@ -194,15 +196,15 @@ class Writer:
 
     def reset_after_fork(self) -> None:
         """In a forked child the thread does not exist; start afresh with an empty queue."""
-        self._queue = queue.SimpleQueue()
+        self._queue = queue.Queue()
+        self._carried = None
         self._thread = None
         self._lock = threading.Lock()
         self._pending_error = None
         self._state_lock = threading.Lock()
         self._training = self._waiters = 0
         self._last_end = 0.0
-        self._idle = threading.Event()
-        self._idle.set()
+        self._wake = threading.Event()
 
     def drain_before_fork(self, timeout: float = _FORK_WAIT_S) -> None:
         """Let queued jobs finish before the process forks (a ``multiprocessing`` pool).

@@ -239,7 +239,8 @@ class LocalStore(LocalRegistryMixin, Store):
         if target.exists():
             raise StoreError(f"Artifact {rel!r} of run {run_id} already exists; artifacts are "
                              "write-once.")
-        target.parent.mkdir(parents=True, exist_ok=True)
+        if "/" in rel:  # the run's artifacts folder itself exists from its creation
+            target.parent.mkdir(parents=True, exist_ok=True)
         if move:
             try:
                 # rename() would replace an empty folder created at ``target`` meanwhile; each
