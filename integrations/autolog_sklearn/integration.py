@@ -278,16 +278,6 @@ def _parity_sample(X: Any, rows: int = PARITY_ROWS) -> Any:
 
 def _write_cv_results(store: Any, run: Any, results: dict[str, Any]) -> None:
     import json
-    import shutil
-    import tempfile
-    from pathlib import Path
 
-    staging = store.staging_dir() if hasattr(store, "staging_dir") else None
-    work = Path(tempfile.mkdtemp(prefix="autolog-cv-", dir=staging))
-    try:
-        folder = work / "cv_results"
-        folder.mkdir()
-        (folder / "cv_results.json").write_text(json.dumps(results, default=str, indent=1))
-        store.log_artifacts(run.run_id, folder, "cv_results")
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    store.log_files(run.run_id, "cv_results",
+                    {"cv_results.json": json.dumps(results, default=str, indent=1)})
