@@ -224,11 +224,10 @@ def flavor_for(model: Any) -> Flavor:
 
     from autolog.integration import discover
 
-    for entry_point in discover().values():
-        module_name = entry_point.value.split(":")[0].split(".")[0]
-        cls = entry_point.load()
-        if getattr(cls, "module", module_name) not in sys.modules:
+    for name, entry_point in discover().items():
+        if name not in sys.modules:  # its framework is not imported: not its model
             continue
+        cls = entry_point.load()
         flavor = cls.flavor_for(model) if hasattr(cls, "flavor_for") else None
         if flavor is not None:
             return flavor  # type: ignore[no-any-return]

@@ -24,6 +24,7 @@ import atexit
 import contextlib
 import os
 import queue
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -228,6 +229,16 @@ class Writer:
 
 
 _writer = Writer()
+
+
+def _configured_synchronous() -> bool:
+    """``async_logging=False`` of an enable() that ran before this module was imported."""
+    activation = sys.modules.get("autolog.activation")
+    config = activation.current_config() if activation is not None else None
+    return config is not None and not config.async_logging
+
+
+_writer.synchronous = _configured_synchronous()
 
 
 def get_writer() -> Writer:
