@@ -27,6 +27,7 @@ from typing import Any
 from autolog import safety, writer
 from autolog.liveness import hostname as _host
 from autolog.runs import FAILED, FINISHED, RUNNING, Metric, Run, RunInfo, new_run_id, now_ms
+from autolog.workers import in_worker_process, watch_worker_exit
 
 __all__ = ["ActiveRun", "active_run", "end_open_runs", "end_run", "last_runs", "start_run"]
 
@@ -97,12 +98,11 @@ class ActiveRun:
         self._end_written = False
         with _open_lock:
             _open[self.run_id] = self
-        from autolog.workers import watch_worker_exit
-
         watch_worker_exit()  # a forked worker exits without atexit: end and write runs then
         self._created_info = dataclasses.replace(self.info)
         self._submit("creating run", self._create, creates=True)
-        self.set_tags({**default_tags(), **(tags or {})})
+        if tags:
+            self.set_tags(tags)
 
     @property
     def run_id(self) -> str:
@@ -152,9 +152,12 @@ class ActiveRun:
         info = self._created_info
         whole = getattr(store, "creates_whole_runs", False)
         hold = False
+        # The process's tags are read here, on the writer: the user name alone can take
+        # milliseconds (a directory service), which the run's first step must not wait for.
+        defaults = default_tags()
         with self._pending_lock:
             params, self._pending_params = self._pending_params, {}
-            tags, self._pending_tags = self._pending_tags, {}
+            tags, self._pending_tags = {**defaults, **self._pending_tags}, {}
             metrics, self._pending_metrics = self._pending_metrics, []
             self._write_queued = False
             if self._end is not None and (self._jobs == 0 or whole):
@@ -249,8 +252,6 @@ class ActiveRun:
         self._submit("ending run", finish)
         with _open_lock:
             _open.pop(self.run_id, None)
-        from autolog.workers import in_worker_process
-
         if in_worker_process():
             # A pool may terminate its worker as soon as the task returns: write the run now.
             writer.flush()

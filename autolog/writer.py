@@ -45,7 +45,7 @@ _MAX_BACKLOG = 2000
 # After the last fit ended, how long the writer waits for the next one of a loop to start.
 _GRACE_S = 0.005
 # How often a writer holding a job back looks whether the fits have ended.
-_POLL_S_TRAINING = 0.02
+_POLL_S_TRAINING = 0.1
 
 _Job = tuple[str, Callable[..., Any], tuple[Any, ...], float]
 
@@ -80,14 +80,22 @@ class Writer:
     @contextlib.contextmanager
     def training(self) -> Iterator[None]:
         """Mark a fit in progress: queued jobs wait (bounded) until no fit is running."""
-        with self._state_lock:
-            self._training += 1
+        self.training_started()
         try:
             yield
         finally:
-            with self._state_lock:
-                self._training -= 1
-                self._last_end = time.monotonic()
+            self.training_ended()
+
+    def training_started(self) -> None:
+        """Training began (a fit, an epoch): see :meth:`training`. Pair with training_ended."""
+        with self._state_lock:
+            self._training += 1
+
+    def training_ended(self) -> None:
+        """The training begun by :meth:`training_started` ended."""
+        with self._state_lock:
+            self._training = max(0, self._training - 1)
+            self._last_end = time.monotonic()
 
     def _hold_back(self, queued: float) -> None:
         """Wait while fits run, until the job queued at ``queued`` has waited MAX_DEFER_S.
@@ -143,6 +151,12 @@ class Writer:
         if error is not None:
             raise error
         return True
+
+    def start(self) -> None:
+        """Start the writer thread now if it is not running (it starts on the first job
+        otherwise); for integrations that know training is about to begin."""
+        if not self.synchronous:
+            self._ensure_thread()
 
     def _ensure_thread(self) -> None:
         with self._lock:

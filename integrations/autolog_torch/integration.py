@@ -24,8 +24,8 @@ Targets, all undone by :meth:`TorchIntegration.remove`:
 * ``Optimizer.__init__`` — a new optimizer starts the search for its model;
 * ``register_module_forward_pre_hook``/``register_module_forward_hook`` — only while some
   optimizer's model is unknown (:mod:`autolog_torch.search`); then removed;
-* ``torch.autograd.backward`` (which ``Tensor.backward`` calls) — scalar losses, summed where
-  they live (no host-device sync);
+* ``torch.autograd.backward`` (which ``Tensor.backward`` calls) — scalar losses, kept detached
+  where they live and summed once per epoch (no host-device sync, no read per step);
 * the loss functions of ``torch.nn.functional`` (``nn.*Loss`` modules call them), only while
   the run's model is in eval mode — their scalar results are the validation loss;
 * ``Module.train`` — epoch boundaries of loops without a DataLoader, and the switch that
@@ -51,7 +51,7 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
-from autolog import activation, patching, safety, tracking
+from autolog import activation, patching, safety, tracking, writer
 from autolog.integration import Integration
 from autolog.runs import FAILED, FINISHED, KILLED
 from autolog_torch.recorder import PRIMARY, SECONDARY, TorchRun, last_exception
@@ -117,9 +117,9 @@ class TorchIntegration(Integration):
         self._model_of: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
         self._schedulers: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
         self._contender: _Contender | None = None
-        self._pending: Any = 0.0
+        # The scalar losses backward() ran on since the last optimizer step, detached.
+        self._pending: list[Any] = []
         self._scaled: tuple[Any, Any] | None = None  # (GradScaler output, the loss it scaled)
-        self._pending_n = 0
         self._iter_ref: Any = None  # weak reference to the newest DataLoader iterator
         self._in_loss = self._in_scheduler = False
         self._tensor: Any = object
@@ -153,6 +153,9 @@ class TorchIntegration(Integration):
         self.when_imported("torch.optim.lr_scheduler", self._patch_schedulers)
         self.when_imported("torch.amp.grad_scaler", self._patch_grad_scaler)
         tracking.end_run_hooks.append(self._end_hook)
+        # The writer thread starts now, while torch is being imported, rather than at the
+        # first optimizer step: a thread starting next to the step takes the GIL from it.
+        writer.get_writer().start()
 
     def _arm_losses(self) -> None:
         """Wrap the loss functions: only while the run's model is in eval mode (validation)."""
@@ -251,8 +254,10 @@ class TorchIntegration(Integration):
     def _on_step(self, optimizer: Any, args: Any, kwargs: Any) -> None:
         try:
             run = self._run
-            loss, losses = self._pending, self._pending_n
-            self._pending_n = 0
+            loss = self._pending
+            if loss:
+                self._pending = []
+            losses = len(loss)
             if run is not None and optimizer is run.primary and self._contender is None:
                 if self._iter_ref is not run.seen_iter:
                     run.follow(self._iter_ref)
@@ -361,9 +366,9 @@ class TorchIntegration(Integration):
             if scaled is not None and loss is scaled[0]:
                 loss, self._scaled = scaled[1], None  # AMP: record the loss, not loss*scale
             if loss.numel() == 1:
-                value = loss.item() if loss.is_cpu else loss.detach().float()  # see _scalar
-                self._pending = value if self._pending_n == 0 else self._pending + value
-                self._pending_n += 1
+                # Kept as it is, detached: reading it (item(), or adding it up) on every step
+                # costs more than the step of a small model; the epoch sums them in one go.
+                self._pending.append(loss.detach())
         except Exception as exc:  # noqa: BLE001
             self._fail("recording a training loss", exc)
         return result
