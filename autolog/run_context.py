@@ -11,18 +11,24 @@ hand (the cached source, the running notebook cell's text) and queue the rest:
   apply) and ``environment/`` (``pip-freeze.txt``, ``hardware.json``). A child run's context
   is its parent's.
 * on the sampler thread: the system metrics (:mod:`autolog.system_metrics`).
+
+:func:`read_context` gathers it back for ``autolog runs show`` and the UI's run page.
 """
 
 from __future__ import annotations
 
 import functools
 import json
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from autolog import hardware, installed, source_info, system_metrics
+from autolog.errors import AutologError
+from autolog.runs import SYSTEM_METRIC_PREFIX, Run, is_system_metric
 
-__all__ = ["CODE_ARTIFACT", "ENVIRONMENT_ARTIFACT", "NOTEBOOK_CELL_FILE", "run_ending",
-           "run_started"]
+__all__ = ["CODE_ARTIFACT", "ENVIRONMENT_ARTIFACT", "NOTEBOOK_CELL_FILE", "RunContext",
+           "read_context", "run_ending", "run_started"]
 
 CODE_ARTIFACT = "code"
 ENVIRONMENT_ARTIFACT = "environment"
@@ -69,3 +75,67 @@ def _record(run_id: str, source: source_info.Source, cell: str | None, with_diff
         installed.FREEZE_FILE: installed.pip_freeze(),
         hardware.HARDWARE_FILE: json.dumps(hardware.describe(), indent=1, default=str) + "\n",
     })
+
+
+@dataclass
+class RunContext:
+    """What a run recorded of its context, ready to display.
+
+    Attributes:
+        source: the script or notebook and the commit (None when not recorded).
+        hardware: ``environment/hardware.json`` (None when absent).
+        files: the context's artifact files, e.g. ``code/diff.patch``.
+        system: one row per system metric (its name without ``system/``, the number of
+            samples, the last, mean and largest value), by name.
+    """
+
+    source: source_info.SourceSummary | None = None
+    hardware: dict[str, Any] | None = None
+    files: list[str] = field(default_factory=list)
+    system: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def artifacts(self) -> list[str]:
+        """The top-level artifacts whose files :attr:`files` lists."""
+        return sorted({f.partition("/")[0] for f in self.files})
+
+    @property
+    def hardware_text(self) -> str:
+        return hardware.summary(self.hardware) if self.hardware else ""
+
+
+def _files(store: Any, run: Run) -> tuple[list[str], dict[str, Any] | None]:
+    files: list[str] = []
+    machine = None
+    for artifact in (CODE_ARTIFACT, ENVIRONMENT_ARTIFACT):
+        if artifact not in run.artifacts:
+            continue
+        try:
+            folder = Path(store.download_artifacts(run.run_id, artifact))
+        except (AutologError, OSError):
+            continue
+        files += sorted(f"{artifact}/{p.name}" for p in folder.iterdir() if p.is_file())
+        if artifact == ENVIRONMENT_ARTIFACT and (folder / hardware.HARDWARE_FILE).is_file():
+            try:
+                machine = json.loads((folder / hardware.HARDWARE_FILE).read_text("utf-8"))
+            except (OSError, ValueError):
+                machine = None
+    return files, machine if isinstance(machine, dict) else None
+
+
+def read_context(run: Run, store: Any = None) -> RunContext:
+    """The context ``run`` recorded: source, hardware and the summary of its system metrics.
+
+    Parameters:
+        store: where to read the run's ``code/`` and ``environment/`` artifacts from; without
+            it only the tags and metrics are used.
+    """
+    rows = []
+    for key in sorted(k for k in run.metrics if is_system_metric(k)):
+        values = [m.value for m in run.metric_history.get(key, [])] or [run.metrics[key]]
+        rows.append({"name": key[len(SYSTEM_METRIC_PREFIX):], "samples": len(values),
+                     "last": values[-1], "mean": sum(values) / len(values),
+                     "max": max(values)})
+    files, machine = _files(store, run) if store is not None else ([], None)
+    return RunContext(source=source_info.summarize(run.tags), hardware=machine, files=files,
+                      system=rows)

@@ -59,6 +59,7 @@ __all__ = [
     "git_state",
     "process_source",
     "strip_credentials",
+    "code_record",
     "summarize",
 ]
 
@@ -347,6 +348,13 @@ class SourceSummary:
     dirty: bool | None
 
     @property
+    def kind(self) -> str:
+        """``notebook``, ``script`` or ``interactive`` (``python -c``, a console)."""
+        if self.type == NOTEBOOK:
+            return "notebook"
+        return "interactive" if self.name.startswith("<") or not self.name else "script"
+
+    @property
     def short_commit(self) -> str:
         return (self.commit or "")[:8]
 
@@ -368,3 +376,13 @@ def summarize(tags: Mapping[str, str]) -> SourceSummary | None:
     return SourceSummary(name=name or "", type=tags.get(SOURCE_TYPE, ""), commit=commit,
                          branch=tags.get(GIT_BRANCH), repo_url=tags.get(GIT_REPO_URL),
                          dirty=None if dirty is None else dirty == "true")
+
+
+_CODE_TAGS = {"source": SOURCE_NAME, "commit": GIT_COMMIT, "branch": GIT_BRANCH,
+              "dirty": GIT_DIRTY}
+
+
+def code_record(tags: Mapping[str, str]) -> dict[str, str]:
+    """What a registered version keeps of its run's source tags (see
+    :attr:`autolog.registry.ModelVersion.code`)."""
+    return {key: tags[tag] for key, tag in _CODE_TAGS.items() if tags.get(tag)}
