@@ -326,6 +326,13 @@ def _cached_state(directory: str, script: str | None, with_diff: bool) -> GitSta
                     untracked=untracked if with_diff else ())
 
 
+def clear_caches() -> None:
+    """Forget the process's source and git state (they are read again on the next run)."""
+    process_source.cache_clear()
+    with _lock:
+        _cached_state.cache_clear()
+
+
 def git_state(source: Source, with_diff: bool = True) -> GitState | None:
     """The git state of ``source``'s repository, read once per process (starts ``git``).
 

@@ -2,7 +2,8 @@
 
 A run that is *watched* gets the ``system/...`` metrics of :mod:`autolog.system_probes`: a
 sample at its start, one every ``system_metrics_interval`` seconds (option, default 10) and
-one at its end, so that even a short run has two; the step is the sample's index (0, 1, ...).
+one at its end (a run that ends before its start sample was taken has that one only); the
+step is the sample's index (0, 1, ...).
 
 Which runs (option ``log_system_metrics``): ``on`` every run; ``off`` none; ``auto`` (the
 default) the runs an integration asks for with :func:`watch_always` (PyTorch's) and every
@@ -93,6 +94,7 @@ class Sampler:
         self._thread: threading.Thread | None = None
         self._wake_at = 0.0
         self._next_tick = 0.0
+        self._last_period = 10.0
         self._probe: Probe | None = None
         # The newest reading and the one CPU utilization was measured from for it.
         self._latest: tuple[Reading, Reading | None] | None = None
@@ -119,7 +121,9 @@ class Sampler:
             watch = self._watches.get(run.run_id)
             if watch is not None and not watch.always:
                 watch.always = True
+                watch.start_due = min(watch.start_due, time.monotonic())
                 self._flush_pending(watch)
+                self._cond.notify()
 
     def detach(self, run: Any) -> _EndSlot | None:
         """Stop watching ``run``. Returns the slot its end sample will arrive in, or None
@@ -163,7 +167,10 @@ class Sampler:
         self._thread.start()
 
     def _period(self) -> float:
-        return min((w.interval for w in self._watches.values()), default=10.0)
+        """The sampling period: the shortest interval asked for (the last one when idle)."""
+        if self._watches:
+            self._last_period = min(w.interval for w in self._watches.values())
+        return self._last_period
 
     def _loop(self) -> None:
         idle_until: float | None = None

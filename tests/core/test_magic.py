@@ -56,7 +56,7 @@ def test_notebook_load_ext_logs_shows_summary_and_stops(tmp_path: Path) -> None:
 
     (run,) = LocalStore(store).search_runs()  # the fit after `%autolog off` made none
     assert run.model_name == "LogisticRegression" and run.status == "FINISHED"
-    assert run.tags["autolog.source"] == str(notebook_path)
+    assert run.tags["mlflow.source.name"] == str(notebook_path)
     assert run.model_path and (Path(run.model_path) / "MLmodel").is_file()
 
     (summary,) = [o for o in fit if o["output_type"] == "display_data"]
