@@ -22,7 +22,7 @@ from autolog import hardware, system_probes
 from autolog.runs import Run, RunInfo, is_system_metric
 from autolog.stores.local import LocalStore
 from autolog.system_metrics import Sampler
-from autolog.system_probes import NvmlGpus, ProcCounters, Probe, PsutilCounters, metrics
+from autolog.system_probes import NvmlGpus, Probe, ProcCounters, PsutilCounters, metrics
 
 BASE_METRICS = {
     "system/cpu_utilization_percentage", "system/system_memory_usage_megabytes",
