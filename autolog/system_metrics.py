@@ -23,6 +23,7 @@ rank 0's node is sampled.
 
 from __future__ import annotations
 
+import collections
 import os
 import threading
 import time
@@ -40,6 +41,8 @@ _AUTO_START_DELAY_S = 1.0
 _FRESH_S = 1.0
 # When no earlier reading is recent enough, CPU utilization is measured over this window.
 _CPU_WINDOW_S = 0.2
+# The shortest span CPU utilization is measured over (the counters tick every 10 ms).
+_MIN_CPU_SPAN_S = 0.1
 # How long a writer job waits for the sampler's end sample before taking one itself.
 _END_WAIT_S = 5.0
 
@@ -96,8 +99,11 @@ class Sampler:
         self._next_tick = 0.0
         self._last_period = 10.0
         self._probe: Probe | None = None
-        # The newest reading and the one CPU utilization was measured from for it.
+        # The newest reading and the one CPU utilization was measured from for it; the last
+        # few readings (to measure the next one from).
         self._latest: tuple[Reading, Reading | None] | None = None
+        self._history: collections.deque[Reading] = collections.deque(maxlen=4)
+        self._read_lock = threading.Lock()
         #: CPU seconds the sampler thread spent sampling and handing values over.
         self.cpu_seconds = 0.0
         #: Readings taken.
@@ -153,7 +159,7 @@ class Sampler:
                 if mine:
                     self._ends.remove(slot)
             if mine:
-                self._finish(slot, self._read(), None)
+                self._finish(slot, *self._reading(True, self._last_period))
             else:  # the sampler thread has it in hand
                 slot.done.wait(_END_WAIT_S)
         return slot.metrics
@@ -212,19 +218,24 @@ class Sampler:
     def _reading(self, fresh: bool, period: float) -> tuple[Reading, Reading | None]:
         """A reading and the earlier one to measure CPU utilization from.
 
-        A reading younger than a second is reused unless ``fresh``; without an earlier
-        reading from the last two periods, CPU is measured over a short window.
+        A reading younger than a second is reused unless ``fresh``. CPU counters tick every
+        10 ms, so the earlier reading is one at least :data:`_MIN_CPU_SPAN_S` older, from the
+        last two periods; without one, CPU is measured over a short window.
         """
-        now = time.monotonic()
-        if self._latest is not None and not fresh and now - self._latest[0].time < _FRESH_S:
+        with self._read_lock:
+            now = time.monotonic()
+            if self._latest is not None and not fresh and now - self._latest[0].time < _FRESH_S:
+                return self._latest
+            reading = self._read()
+            previous = next((r for r in reversed(self._history)
+                             if _MIN_CPU_SPAN_S <= reading.time - r.time
+                             <= 2 * period + _MIN_CPU_SPAN_S), None)
+            if previous is None:
+                time.sleep(_CPU_WINDOW_S)
+                previous, reading = reading, self._read()
+            self._history.append(reading)
+            self._latest = (reading, previous)
             return self._latest
-        reading = self._read()
-        previous = self._latest[0] if self._latest is not None else None
-        if previous is None or reading.time - previous.time > 2 * period:
-            time.sleep(_CPU_WINDOW_S)
-            previous, reading = reading, self._read()
-        self._latest = (reading, previous)
-        return self._latest
 
     def _sample(self, starts: list[_Watch], tick: bool, ends: list[_EndSlot],
                 period: float) -> None:
