@@ -131,7 +131,9 @@ def test_notebook_run_keeps_its_notebook_cell_commit_and_system_metrics(tmp_path
     commit = make_git_repo(repo, {"README.md": "analysis\n"})
     store = tmp_path / "runs"
     notebook_path = repo / "analysis.ipynb"
-    training_cell = FIT + "\nimport time; time.sleep(0.8)"
+    training_cell = ("import time, autolog\nwith autolog.start_run(name='nb'):\n"
+                     + "".join(f"    {line}\n" for line in FIT.splitlines())
+                     + "    time.sleep(0.8)  # the block's run lasts beyond the fit")
     cells = ["%load_ext autolog",
              "%autolog config log_system_metrics=on system_metrics_interval=0.3",
              training_cell]
