@@ -36,7 +36,7 @@ MAX_CHART_POINTS = 5000
 MAX_TEXT_BYTES = 2 * 1024 * 1024
 TEXT_NAMES = frozenset({"MLmodel", "requirements.txt", "LICENSE"})
 TEXT_SUFFIXES = frozenset({".json", ".jsonl", ".yaml", ".yml", ".txt", ".md", ".csv", ".tsv",
-                           ".py", ".log", ".cfg", ".toml", ".ini"})
+                           ".py", ".log", ".cfg", ".toml", ".ini", ".patch", ".diff"})
 
 
 def store() -> Store:
