@@ -17,9 +17,7 @@ from typing import Any
 
 from autolog.system_probes import default_counters, open_gpus
 
-__all__ = ["HARDWARE_FILE", "describe", "summary"]
-
-HARDWARE_FILE = "hardware.json"
+__all__ = ["describe", "summary"]
 
 
 def _cpu_model() -> str:

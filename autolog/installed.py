@@ -22,9 +22,7 @@ from typing import Any
 
 from autolog.source_info import strip_credentials
 
-__all__ = ["FREEZE_FILE", "pip_freeze"]
-
-FREEZE_FILE = "pip-freeze.txt"
+__all__ = ["pip_freeze"]
 
 
 def _canonical(name: str) -> str:

@@ -23,16 +23,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from autolog import hardware, installed, source_info, system_metrics
+from autolog import source_info, system_metrics
 from autolog.errors import AutologError
 from autolog.runs import SYSTEM_METRIC_PREFIX, Run, is_system_metric
 
-__all__ = ["CODE_ARTIFACT", "ENVIRONMENT_ARTIFACT", "NOTEBOOK_CELL_FILE", "RunContext",
+__all__ = ["CODE_ARTIFACT", "ENVIRONMENT_ARTIFACT", "FREEZE_FILE", "HARDWARE_FILE",
+           "NOTEBOOK_CELL_FILE", "RunContext",
            "read_context", "run_ending", "run_started"]
 
 CODE_ARTIFACT = "code"
 ENVIRONMENT_ARTIFACT = "environment"
 NOTEBOOK_CELL_FILE = "notebook_cell.py"
+FREEZE_FILE = "pip-freeze.txt"
+HARDWARE_FILE = "hardware.json"
 
 
 def run_started(run: Any) -> None:
@@ -59,6 +62,8 @@ def run_ending(run: Any) -> None:
 def _record(run_id: str, source: source_info.Source, cell: str | None, with_diff: bool,
             top_level: bool, store: Any) -> None:
     """Writer job: git tags; for a top-level run, ``code/`` and ``environment/``."""
+    from autolog import hardware, installed
+
     git = source_info.git_state(source, with_diff)
     if git is not None:
         store.log_batch(run_id, tags=git.tags())
@@ -72,8 +77,8 @@ def _record(run_id: str, source: source_info.Source, cell: str | None, with_diff
     if code:
         store.log_files(run_id, CODE_ARTIFACT, code)
     store.log_files(run_id, ENVIRONMENT_ARTIFACT, {
-        installed.FREEZE_FILE: installed.pip_freeze(),
-        hardware.HARDWARE_FILE: json.dumps(hardware.describe(), indent=1, default=str) + "\n",
+        FREEZE_FILE: installed.pip_freeze(),
+        HARDWARE_FILE: json.dumps(hardware.describe(), indent=1, default=str) + "\n",
     })
 
 
@@ -101,7 +106,9 @@ class RunContext:
 
     @property
     def hardware_text(self) -> str:
-        return hardware.summary(self.hardware) if self.hardware else ""
+        from autolog.hardware import summary
+
+        return summary(self.hardware) if self.hardware else ""
 
 
 def _files(store: Any, run: Run) -> tuple[list[str], dict[str, Any] | None]:
@@ -115,9 +122,9 @@ def _files(store: Any, run: Run) -> tuple[list[str], dict[str, Any] | None]:
         except (AutologError, OSError):
             continue
         files += sorted(f"{artifact}/{p.name}" for p in folder.iterdir() if p.is_file())
-        if artifact == ENVIRONMENT_ARTIFACT and (folder / hardware.HARDWARE_FILE).is_file():
+        if artifact == ENVIRONMENT_ARTIFACT and (folder / HARDWARE_FILE).is_file():
             try:
-                machine = json.loads((folder / hardware.HARDWARE_FILE).read_text("utf-8"))
+                machine = json.loads((folder / HARDWARE_FILE).read_text("utf-8"))
             except (OSError, ValueError):
                 machine = None
     return files, machine if isinstance(machine, dict) else None

@@ -28,10 +28,13 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from autolog import writer
 from autolog.runs import Metric
-from autolog.system_probes import Probe, Reading, metrics, open_gpus
+
+if TYPE_CHECKING:
+    from autolog.system_probes import Probe, Reading
 
 __all__ = ["Sampler", "attach", "detach", "get_sampler", "watch_always"]
 
@@ -45,6 +48,19 @@ _CPU_WINDOW_S = 0.2
 _MIN_CPU_SPAN_S = 0.1
 # How long a writer job waits for the sampler's end sample before taking one itself.
 _END_WAIT_S = 5.0
+
+
+def _default_probe() -> Probe:
+    from autolog.system_probes import Probe, open_gpus  # on the sampler thread, not at import
+
+    return Probe(gpus=open_gpus())
+
+
+def metrics(reading: Reading, previous: Reading | None, baseline: Reading | None
+            ) -> dict[str, float]:
+    from autolog.system_probes import metrics as compute
+
+    return compute(reading, previous, baseline)
 
 
 class _Watch:
@@ -87,7 +103,7 @@ class Sampler:
     """
 
     def __init__(self, probe_factory: Callable[[], Probe] | None = None) -> None:
-        self._probe_factory = probe_factory or (lambda: Probe(gpus=open_gpus()))
+        self._probe_factory = probe_factory or _default_probe
         self._reset()
 
     def _reset(self) -> None:
@@ -108,6 +124,7 @@ class Sampler:
         self.cpu_seconds = 0.0
         #: Readings taken.
         self.readings = 0
+        self._reported = False
 
     # -- the training thread's side ---------------------------------------------------------
     def attach(self, run: Any, always: bool, interval: float) -> None:
@@ -206,8 +223,29 @@ class Sampler:
                     self._next_tick = now + period
                 starts = [w for w in starts if w.start_due <= now]
             spent = time.thread_time()
-            self._sample(starts, tick, ends, period)
+            try:
+                self._sample(starts, tick, ends, period)
+            except Exception as exc:  # noqa: BLE001 - never let the thread die with a traceback
+                self._failed(exc, ends)
             self.cpu_seconds += time.thread_time() - spent
+
+    def _failed(self, exc: Exception, ends: list[_EndSlot]) -> None:
+        """A sample could not be taken: reported once per process (through the writer, which
+        warns, or raises at the next flush in testing mode); the runs ending now get their
+        held-back samples without an end sample."""
+        for slot in ends:
+            if not slot.done.is_set():
+                slot.metrics = [Metric(k, v, step, ts) for values, step, ts in
+                                slot.watch.pending for k, v in values.items()]
+                slot.done.set()
+        if self._reported:
+            return
+        self._reported = True
+
+        def report() -> None:
+            raise exc
+
+        writer.submit("sampling system metrics", report)
 
     def _read(self) -> Reading:
         if self._probe is None:

@@ -295,8 +295,8 @@ class Probe:
     def _try(self, fn: Any) -> Any:
         try:
             return fn()
-        except (OSError, ValueError, IndexError, AttributeError):
-            return None  # a counter this system does not have
+        except Exception:  # noqa: BLE001 - a counter this system lacks or denies (psutil.Error)
+            return None
 
     def read(self) -> Reading:
         """The counters now."""

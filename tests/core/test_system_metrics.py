@@ -243,3 +243,22 @@ def test_system_metrics_stay_out_of_headline_metrics() -> None:
               metrics={"system/cpu_utilization_percentage": 5.0, "training_score": 0.9,
                        "fit_time_s": 0.1})
     assert list(run.summary_metrics()) == ["training_score", "fit_time_s"]
+
+
+def test_a_failing_probe_is_one_report_and_the_run_ends(store: LocalStore) -> None:
+    def broken() -> Probe:
+        raise RuntimeError("no counters on this machine")
+
+    autolog.enable(store=store.uri, log_system_metrics="off")
+    sampler = Sampler(broken)
+    with autolog.start_run(name="broken") as active:
+        sampler.attach(active, always=True, interval=0.1)
+        time.sleep(0.3)
+        slot = sampler.detach(active)
+        assert slot is not None
+        started = time.monotonic()
+        assert sampler.collect_end(slot) == []
+        assert time.monotonic() - started < 1  # answered, not timed out
+    with pytest.raises(RuntimeError, match="no counters"):  # testing mode: raised at flush
+        autolog.flush()
+    assert active.get().status == "FINISHED" and _system(active.get()) == {}
