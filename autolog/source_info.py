@@ -294,7 +294,7 @@ def _status(git: str, root: str) -> tuple[bool, tuple[str, ...]] | None:
                 untracked.append(path)
         elif code != b"!!":
             dirty = True
-            skip_next = code[:1] in (b"R", b"C")
+            skip_next = b"R" in code or b"C" in code
     return dirty, tuple(untracked)
 
 

@@ -8,6 +8,7 @@ left RUNNING), and an earlier run in the same store still reads back whole.
 from __future__ import annotations
 
 import ctypes
+import shutil
 import threading
 from pathlib import Path
 
@@ -77,7 +78,7 @@ def test_store_write_fails_mid_run(user_mode, tally):
             with autolog.start_run(name="occupied") as run:
                 autolog.flush()
                 artifacts = root / "runs" / run.run_id / "artifacts"
-                artifacts.rmdir()
+                shutil.rmtree(artifacts)  # the run's environment/ is already there
                 artifacts.write_text("not a folder")
                 result = fit_predict(RandomForestClassifier(n_estimators=5, random_state=0), X, y)
         assert "model folder" in caught.one()
