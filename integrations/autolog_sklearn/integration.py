@@ -1,16 +1,26 @@
 """What the scikit-learn integration patches, and how a fit becomes a run.
 
-Targets:
+Targets: ``fit``, ``fit_transform``, ``fit_predict`` of every ``BaseEstimator`` subclass that
+defines them in its own ``__dict__`` — scikit-learn's, third-party ones and the user's,
+including classes created after :func:`autolog.enable` (``BaseEstimator.__init_subclass__``
+hook). Inherited methods are not copied down: they are wrapped where they are defined.
 
-* ``fit``, ``fit_transform``, ``fit_predict`` of every ``BaseEstimator`` subclass that defines
-  them in its own ``__dict__`` — scikit-learn's, third-party ones and the user's, including
-  classes created after :func:`autolog.enable` (``BaseEstimator.__init_subclass__`` hook).
-  Inherited methods are not copied down: they are wrapped where they are defined.
-* the helpers in ``sklearn.model_selection._validation`` that fit clones
-  (``cross_val_score``, ``cross_validate``, ``learning_curve`` ...): inside them nothing records,
-  so cross-validation leaves no stray runs.
+Which fits are runs: only those the user calls.
 
-Only the outermost fit records (re-entry guard), so a Pipeline or a search is one run.
+* Only the outermost fit records (re-entry guard), so a Pipeline or a search is one run.
+* A fit that scikit-learn calls for its own purposes is not a run: the ``LabelEncoder`` that
+  ``f1_score`` fits, the clones fitted by ``cross_val_score``, ``learning_curve`` or
+  ``permutation_test_score``, the fits of ``check_estimator``. The test, made only when a fit
+  is about to record: the module of the code that called ``fit`` (see
+  :func:`autolog.patching.caller_module`, which passes over thread pools, joblib and wrappers)
+  is part of the ``sklearn`` package. scikit-learn's own plumbing around an estimator's methods
+  (``TransformerMixin.fit_transform`` calling ``self.fit``, the ``set_output`` wrappers,
+  ``sklearn.utils.parallel``) is passed over, so that ``scaler.fit_transform(X)`` called by
+  the user still records. Such a library fit runs as if it were recording: nothing inside it
+  records either (a user-defined estimator fitted by ``cross_val_score`` does not turn the fits
+  in its own ``fit`` into runs).
+* A third-party estimator (any class outside ``sklearn``) that the user fits records like
+  scikit-learn's own.
 """
 
 from __future__ import annotations
@@ -28,8 +38,17 @@ __all__ = ["FIT_METHODS", "SklearnIntegration"]
 FIT_METHODS = ("fit", "fit_transform", "fit_predict")
 # Rows of training input kept for the ONNX parity check (format "onnx" or "both").
 PARITY_ROWS = 1000
-CV_HELPERS = ("_fit_and_score", "_fit_and_predict", "_permutation_test_score",
-              "_incremental_fit_estimator")
+#: Top-level package whose calls to ``fit`` are the library's own work, not the user's.
+LIBRARY = "sklearn"
+#: Modules of scikit-learn that only pass a call to an estimator's method along: a mixin's
+#: ``fit_transform``/``fit_predict`` and ``_fit_context`` (sklearn.base), the ``set_output``
+#: wrappers, ``delayed``/``Parallel``. Their frames are passed over when looking for the caller.
+PASS_ALONG: frozenset[str] = frozenset({
+    "sklearn.base", "sklearn.utils._set_output", "sklearn.utils.parallel",
+})
+#: Modules of scikit-learn whose fits count as the user's (none by default; the estimator-check
+#: tests add ``sklearn.utils.estimator_checks`` to record the odd inputs those checks feed).
+USER_MODULES: set[str] = set()
 
 
 def _all_subclasses(cls: type) -> list[type]:
@@ -43,10 +62,15 @@ def _all_subclasses(cls: type) -> list[type]:
     return list(seen)
 
 
-def _suppress_wrapper(wrapped: Any, instance: Any, args: tuple[Any, ...],
-                      kwargs: dict[str, Any]) -> Any:
-    with patching.recording():
-        return wrapped(*args, **kwargs)
+def called_by_user() -> bool:
+    """False when the code calling the fit being wrapped is scikit-learn's own (see above).
+
+    Called from the wrapper only, when a fit is about to record.
+    """
+    module = patching.caller_module(PASS_ALONG, depth=2)
+    if module is None or module in USER_MODULES:
+        return True
+    return module.partition(".")[0] != LIBRARY
 
 
 def _fit_args(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, Any, Any]:
@@ -69,18 +93,12 @@ class SklearnIntegration(Integration):
         for cls in [BaseEstimator, *_all_subclasses(BaseEstimator)]:
             self._patch_class(cls)
         self.patches.add(patching.on_subclass(BaseEstimator, self._patch_class))
-        self.when_imported("sklearn.model_selection._validation", self._patch_cv_helpers)
 
     def _patch_class(self, cls: type) -> None:
         for name in FIT_METHODS:
             raw = vars(cls).get(name)
             if raw is not None and not patching.is_autolog_wrapper(raw):
                 self.patches.wrap(cls, name, self._fit_wrapper)
-
-    def _patch_cv_helpers(self, module: ModuleType) -> None:
-        for name in CV_HELPERS:
-            if name in vars(module):
-                self.patches.wrap(module, name, _suppress_wrapper)
 
     @classmethod
     def flavor_for(cls, model: Any) -> Any:
@@ -97,6 +115,9 @@ class SklearnIntegration(Integration):
                      kwargs: dict[str, Any]) -> Any:
         if instance is None or not patching.should_record() or not activation.is_enabled():
             return wrapped(*args, **kwargs)
+        if not called_by_user():
+            with patching.recording():  # scikit-learn's own fit: nothing inside it records
+                return wrapped(*args, **kwargs)
         recorder = None
         with safety.guard("starting a run for " + type(instance).__name__):
             recorder = FitRecorder(instance, wrapped.__name__, args, kwargs)
