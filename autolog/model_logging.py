@@ -171,14 +171,13 @@ def flavor_for(model: Any) -> Flavor:
     Raises:
         TypeError: no integration knows the model's type.
     """
-    import sys
-
+    from autolog.imported import loaded
     from autolog.integration import discover
 
     for entry_point in discover().values():
         module_name = entry_point.value.split(":")[0].split(".")[0]
         cls = entry_point.load()
-        if getattr(cls, "module", module_name) not in sys.modules:
+        if loaded(getattr(cls, "module", module_name)) is None:
             continue
         flavor = cls.flavor_for(model) if hasattr(cls, "flavor_for") else None
         if flavor is not None:

@@ -7,7 +7,7 @@ the JSON strings MLflow writes under the ``signature:`` key of an MLmodel file, 
 here load in MLflow and folders written by MLflow load here.
 
 numpy and pandas are imported inside the functions that need them. pandas objects and torch
-tensors are recognised through ``sys.modules``: an object can only be a ``torch.Tensor`` if torch
+tensors are recognised through ``sys.modules`` (see :mod:`autolog.imported`): an object can only be a ``torch.Tensor`` if torch
 is already imported, so inspecting a numpy array never imports pandas or torch.
 """
 
@@ -23,6 +23,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from autolog import imported
 from autolog.errors import ModelFolderError, SchemaMismatchError
 
 __all__ = [
@@ -344,8 +345,8 @@ class Signature:
 
 
 def _is_instance(obj: Any, module: str, attr: str) -> bool:
-    mod = sys.modules.get(module)
-    return mod is not None and isinstance(obj, getattr(mod, attr))
+    # never a module another thread is still importing (see autolog.imported)
+    return imported.is_instance(obj, module, attr)
 
 
 def _is_frame(obj: Any) -> bool:
