@@ -7,8 +7,9 @@ the JSON strings MLflow writes under the ``signature:`` key of an MLmodel file, 
 here load in MLflow and folders written by MLflow load here.
 
 numpy and pandas are imported inside the functions that need them. pandas objects and torch
-tensors are recognised through ``sys.modules`` (see :mod:`autolog.imported`): an object can only be a ``torch.Tensor`` if torch
-is already imported, so inspecting a numpy array never imports pandas or torch.
+tensors are recognised through ``sys.modules`` (fully imported modules only, see
+:mod:`autolog.imported`): an object can only be a ``torch.Tensor`` if torch is already
+imported, so inspecting a numpy array never imports pandas or torch.
 """
 
 from __future__ import annotations
