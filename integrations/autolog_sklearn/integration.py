@@ -31,7 +31,7 @@ from typing import Any
 
 from autolog import activation, patching, safety, tracking
 from autolog.integration import Integration
-from autolog.model_logging import ModelCapture, write_captured_model
+from autolog.model_logging import ModelCapture, NotRecorded, write_captured_model
 
 __all__ = ["FIT_METHODS", "SklearnIntegration"]
 
@@ -163,20 +163,33 @@ class FitRecorder:
             "autolog.fit_method": method,
             "autolog.library.scikit-learn": sklearn.__version__,
         })
-        self.run.log_params(params.flatten(estimator.get_params(deep=True),
-                                           self.config.max_param_length))
-        self.example = None
-        if self.config.input_example is not None:
-            self.example = self.config.input_example
-        elif self.config.log_input_example or self.config.log_signature:
-            self.example = datasets.head(self.X, self.config.input_example_rows)
-        self.parity_data = None
+        # From here on the run exists: a part that fails costs that part, not the run.
+        self.example: Any = None
+        self.parity_data: Any = None
+        self.digest: str | None = None
+        self.notes: dict[str, str] = {}
+        with safety.guard("recording the parameters"):
+            self.run.log_params(params.flatten(estimator.get_params(deep=True),
+                                               self.config.max_param_length))
+        with safety.guard("reading the input example rows"):
+            if self.config.input_example is not None:
+                self.example = self.config.input_example
+            elif self.config.log_input_example or self.config.log_signature:
+                try:
+                    self.example = datasets.head(self.X, self.config.input_example_rows)
+                except datasets.NoRows as exc:
+                    self.notes["autolog.input_example"] = f"not saved: {exc}"
+                    self.notes["autolog.signature"] = "not inferred: no input example"
         if self.config.format != "pickle" and self.config.log_models:
-            self.parity_data = _parity_sample(self.X)
+            with safety.guard("sampling rows for the ONNX parity check"):
+                self.parity_data = _parity_sample(self.X)
         if self.config.log_datasets and self.X is not None:
-            fp = datasets.fingerprint(self.X)
-            self.run.log_params({"dataset.shape": fp["shape"], "dataset.digest": fp["digest"]})
-            self.run.set_tags({"autolog.dataset.dtypes": str(fp["dtypes"])[:500]})
+            with safety.guard("fingerprinting the training data"):
+                fp = datasets.fingerprint(self.X)
+                self.digest = fp["digest"]
+                self.run.log_params({"dataset.shape": fp["shape"],
+                                     "dataset.digest": fp["digest"]})
+                self.run.set_tags({"autolog.dataset.dtypes": str(fp["dtypes"])[:500]})
         self.started = time.perf_counter()
 
     def fail(self) -> None:
@@ -197,10 +210,25 @@ class FitRecorder:
             self.run.end(tracking.FINISHED)
 
     def _on_model(self, fitted: Any) -> None:
+        """Writer: the training metrics, on the data the model was fitted on.
+
+        Raises:
+            NotRecorded: the input was an iterator (``fit`` consumed it), the data changed
+                since ``fit`` started (its fingerprint differs: metrics on it would describe
+                other data), or the model raised on its own training data.
+        """
         if not self.config.log_metrics:
             return
+        from autolog import datasets
         from autolog_sklearn.metrics import training_metrics
 
+        if self.X is not None and not datasets.is_reiterable(self.X):
+            raise NotRecorded("autolog.training_metrics", "not computed: the training input "
+                              "was an iterator, read once by fit")
+        if self.digest is not None and datasets.fingerprint(self.X)["digest"] != self.digest:
+            raise NotRecorded("autolog.training_metrics", "not computed: the training data "
+                              "changed after fit started (fit changed it in place, or the "
+                              "program did before the metrics were computed)")
         self.run.log_metrics(training_metrics(fitted, self.X, self.y, self.sample_weight))
 
     def _log_model(self, model: Any) -> None:
@@ -215,7 +243,7 @@ class FitRecorder:
         capture = ModelCapture(flavor=FLAVOR, snapshot=snapshot, example=self.example,
                                signature=self.config.signature,
                                model_class=type(model).__name__, on_model=self._on_model,
-                               parity_data=self.parity_data)
+                               parity_data=self.parity_data, notes=dict(self.notes))
         run, config = self.run, self.config
         run.submit("writing the model folder of run",
                    lambda _store: write_captured_model(run, capture, config))
@@ -229,8 +257,15 @@ class FitRecorder:
             snapshot = FLAVOR.serialize(model)
         except Exception:  # noqa: BLE001 - metrics on an unpicklable model are skipped
             return
-        self.run.submit("computing training metrics of run",
-                        lambda _store: self._on_model(FLAVOR.deserialize(snapshot)))
+        run = self.run
+
+        def job(_store: Any) -> None:
+            try:
+                self._on_model(FLAVOR.deserialize(snapshot))
+            except NotRecorded as exc:
+                run.set_tags({exc.tag: exc.reason})
+
+        run.submit("computing training metrics of run", job)
 
     def _record_search(self, search: Any) -> Any:
         """Parent run: best params and score, cv_results; children: the top candidates."""
@@ -264,17 +299,28 @@ class FitRecorder:
 
 
 def _parity_sample(X: Any, rows: int = PARITY_ROWS) -> Any:
-    """A copy of at most ``rows`` rows spread evenly over ``X`` (None if X has no rows)."""
+    """A copy of at most ``rows`` rows spread evenly over ``X`` (the first rows where ``X``
+    cannot be sliced with a step; None if X gives no rows)."""
     from autolog import datasets
 
+    if X is None or not datasets.is_reiterable(X):
+        return None
     shape = getattr(X, "shape", None)
     try:
         n = int(shape[0]) if shape else len(X)
         step = max(1, n // rows)
-        view = X.iloc[::step] if hasattr(X, "iloc") else X[::step]
-    except (TypeError, KeyError, IndexError, ValueError):  # not row-sliceable: no sample
+        if hasattr(X, "iloc"):
+            view = X.iloc[::step]
+        elif hasattr(X, "tocsr"):  # scipy sparse: COO, DIA and BSR have no row slicing
+            view = X if step == 1 else X.tocsr()[::step]
+        else:
+            view = X[::step]
+    except (TypeError, KeyError, IndexError, ValueError, NotImplementedError):
+        view = X  # not row-sliceable with a step: its first rows
+    try:
+        return datasets.head(view, rows)
+    except datasets.NoRows:
         return None
-    return datasets.head(view, rows)
 
 
 def _write_cv_results(store: Any, run: Any, results: dict[str, Any]) -> None:

@@ -16,6 +16,20 @@ from typing import Any
 __all__ = ["training_metrics"]
 
 
+def _predict(model: Any, X: Any) -> Any:
+    """``model.predict(X)``; if the model raises on its own training data (a 5-neighbour model
+    fitted on one row), the metrics are not recorded and the run says why in a tag."""
+    from autolog.model_logging import NotRecorded
+
+    try:
+        return model.predict(X)
+    except Exception as exc:  # noqa: BLE001 - the user's model raised: its own behaviour
+        text = " ".join(str(exc).split())[:300]
+        raise NotRecorded("autolog.training_metrics", "not computed: the model's predict "
+                          f"raised on its training data ({type(exc).__name__}: {text})"
+                          ) from exc
+
+
 def _weights(weight: Any, n: int) -> Any:
     import numpy as np
 
@@ -92,7 +106,7 @@ def _proba_metrics(model: Any, X: Any, y: Any, weight: Any) -> dict[str, float]:
 def _classifier_metrics(model: Any, X: Any, y: Any, weight: Any) -> dict[str, float]:
     import numpy as np
 
-    pred = np.asarray(model.predict(X))
+    pred = np.asarray(_predict(model, X))
     out = _prf(y, pred, _weights(weight, len(y)))
     if hasattr(model, "predict_proba") and hasattr(model, "classes_"):
         try:
@@ -105,7 +119,7 @@ def _classifier_metrics(model: Any, X: Any, y: Any, weight: Any) -> dict[str, fl
 def _regressor_metrics(model: Any, X: Any, y: Any, weight: Any) -> dict[str, float]:
     import numpy as np
 
-    pred = np.asarray(model.predict(X), dtype=float)
+    pred = np.asarray(_predict(model, X), dtype=float)
     w = _weights(weight, len(y))
     err = y.astype(float) - pred
     mse = float((w * err**2).sum() / w.sum())
@@ -123,7 +137,7 @@ def _multioutput_regressor_metrics(model: Any, X: Any, y: Any, weight: Any) -> d
     """Several targets: scikit-learn's own metrics, averaged uniformly over the outputs."""
     from sklearn import metrics
 
-    pred = model.predict(X)
+    pred = _predict(model, X)
     mse = float(metrics.mean_squared_error(y, pred, sample_weight=weight))
     return {
         "training_mse": mse,
@@ -156,6 +170,9 @@ def training_metrics(model: Any, X: Any, y: Any, sample_weight: Any = None) -> d
 
     A metric that does not apply (no ``predict_proba``, one class only, no ``score``) is left
     out rather than reported as an error.
+
+    Raises:
+        NotRecorded: the model's ``predict`` raised on the training data.
     """
     import numpy as np
     from sklearn.base import is_classifier, is_regressor
