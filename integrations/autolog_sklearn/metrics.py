@@ -10,7 +10,6 @@ ROC AUC — goes to ``sklearn.metrics``. The test suite checks both paths give t
 from __future__ import annotations
 
 import math
-import warnings
 from typing import Any
 
 __all__ = ["training_metrics"]
@@ -178,17 +177,17 @@ def training_metrics(model: Any, X: Any, y: Any, sample_weight: Any = None) -> d
     from sklearn.base import is_classifier, is_regressor
 
     out: dict[str, float] = {}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        target = None if y is None else np.asarray(y)
-        if target is not None and target.ndim == 1:
-            if is_classifier(model):
-                out.update(_classifier_metrics(model, X, target, sample_weight))
-            elif is_regressor(model):
-                out.update(_regressor_metrics(model, X, target, sample_weight))
-        elif target is not None and is_regressor(model):
-            out.update(_multioutput_regressor_metrics(model, X, target, sample_weight))
-        score = _score(model, X, y, out, sample_weight)
-        if score is not None:
-            out["training_score"] = score
+    # No warnings.catch_warnings() here: the filters are process-wide, and swapping them on the
+    # writer would swap the training thread's too. The writer hides its warnings itself.
+    target = None if y is None else np.asarray(y)
+    if target is not None and target.ndim == 1:
+        if is_classifier(model):
+            out.update(_classifier_metrics(model, X, target, sample_weight))
+        elif is_regressor(model):
+            out.update(_regressor_metrics(model, X, target, sample_weight))
+    elif target is not None and is_regressor(model):
+        out.update(_multioutput_regressor_metrics(model, X, target, sample_weight))
+    score = _score(model, X, y, out, sample_weight)
+    if score is not None:
+        out["training_score"] = score
     return {k: float(v) for k, v in out.items()}
