@@ -225,11 +225,24 @@ class FitRecorder:
         if self.X is not None and not datasets.is_reiterable(self.X):
             raise NotRecorded("autolog.training_metrics", "not computed: the training input "
                               "was an iterator, read once by fit")
-        if self.digest is not None and datasets.fingerprint(self.X)["digest"] != self.digest:
-            raise NotRecorded("autolog.training_metrics", "not computed: the training data "
+        changed = NotRecorded("autolog.training_metrics", "not computed: the training data "
                               "changed after fit started (fit changed it in place, or the "
                               "program did before the metrics were computed)")
-        self.run.log_metrics(training_metrics(fitted, self.X, self.y, self.sample_weight))
+
+        def unchanged() -> bool:
+            return self.digest is None or datasets.fingerprint(self.X)["digest"] == self.digest
+
+        if not unchanged():
+            raise changed
+        try:
+            metrics = training_metrics(fitted, self.X, self.y, self.sample_weight)
+        except Exception as exc:  # data changed while the metrics were computed: not ours
+            if not unchanged():
+                raise changed from exc
+            raise
+        if not unchanged():  # checked again: the program may change it meanwhile
+            raise changed
+        self.run.log_metrics(metrics)
 
     def _log_model(self, model: Any) -> None:
         from autolog_sklearn.flavor import FLAVOR
