@@ -876,7 +876,7 @@ def _jsonable(v: Any, pos: str, neg: str) -> Any:
         return v.isoformat()
     if isinstance(v, Mapping):
         return {str(k): _jsonable(x, pos, neg) for k, x in v.items()}
-    if isinstance(v, (list, tuple)):
+    if isinstance(v, (list, tuple, range)):
         return [_jsonable(x, pos, neg) for x in v]
     if _is_array(v) or _is_instance(v, "numpy", "generic"):
         import numpy as np
@@ -930,6 +930,8 @@ def example_from_json(info: Mapping[str, Any], text: str, schema: Schema | None 
                 df[spec.name] = pd.to_datetime(values)
             elif spec.type in _NUMERIC_COLUMN_DTYPES and not values.isna().any():
                 df[spec.name] = values.astype(_NUMERIC_COLUMN_DTYPES[spec.type])
+            elif spec.type in ("integer", "long"):  # integers with nulls: pandas' nullable
+                df[spec.name] = values.astype(f"Int{32 if spec.type == 'integer' else 64}")
         return df
     if kind == "ndarray":
         specs = {s.name: s for s in schema} if tensor and schema is not None else {}
