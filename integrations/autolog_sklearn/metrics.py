@@ -75,7 +75,11 @@ def _binary_auc(positive: Any, score: Any) -> float:
 def _proba_metrics(model: Any, X: Any, y: Any, weight: Any) -> dict[str, float]:
     import numpy as np
 
-    proba = np.asarray(model.predict_proba(X), dtype=float)
+    try:
+        raw = model.predict_proba(X)
+    except Exception as exc:  # noqa: BLE001 - the model's own failure: no probability metrics
+        raise ValueError(f"predict_proba raised {type(exc).__name__}") from exc
+    proba = np.asarray(raw, dtype=float)
     classes = np.asarray(model.classes_)
     index = np.searchsorted(classes, y)
     if np.any(index >= len(classes)) or np.any(classes[np.minimum(index, len(classes) - 1)] != y):
