@@ -105,7 +105,8 @@ def run_script(script: Path, args: list[str] | None = None, cwd: Path | None = N
         logged, t_logged = _run(script, args, cwd, _environment(True, store), timeout)
         same = plain.stdout == logged.stdout
         masked = not same and mask_timings(plain.stdout) == mask_timings(logged.stdout)
-        outcome = Outcome(script.name, plain.returncode, logged.returncode, same or masked,
+        label = " ".join([f"{script.parent.name}/{script.name}", *args])
+        outcome = Outcome(label, plain.returncode, logged.returncode, same or masked,
                           masked, t_plain, t_logged, stdout_plain=plain.stdout,
                           stdout_autolog=logged.stdout, stderr_autolog=logged.stderr)
         if not outcome.same_output:  # does the script itself print the same twice?
