@@ -69,6 +69,8 @@ class ModelSpec:
     requirements: list[str] = field(default_factory=list)
     signature: Any = None
     input_example: Any = None
+    # The example's ``saved_input_example_info`` and JSON text, when already serialized.
+    input_example_json: tuple[dict[str, str], str] | None = None
     example_rows: int = 5
     metadata: dict[str, Any] = field(default_factory=dict)
     # Names in ``files`` whose Path is autolog's own temporary, moved rather than copied.
@@ -195,7 +197,8 @@ def fill_model_folder(folder: Path, spec: ModelSpec, *, run_id: str | None,
     if spec.input_example is not None:
         from autolog.signature import example_to_json
 
-        info, text = example_to_json(spec.input_example, spec.example_rows)
+        info, text = spec.input_example_json or example_to_json(spec.input_example,
+                                                                 spec.example_rows)
         with open(folder / info["artifact_path"], "w", encoding="utf-8") as fh:
             fh.write(text)
         mlmodel["saved_input_example_info"] = info
@@ -316,7 +319,7 @@ class ModelFolder:
         return path
 
     def input_example(self) -> Any:
-        """The saved input example, or None.
+        """The saved input example, or None, with the dtypes of the input signature.
 
         Raises:
             ModelFolderError: the example file is missing or malformed (the message names it).
@@ -330,8 +333,12 @@ class ModelFolder:
             raise ModelFolderError(f"{self.path / MLMODEL}: 'saved_input_example_info' is "
                                    f"{info!r}, not a mapping.")
         path = self.file(info.get("artifact_path"))
+        signature = self.signature()
         try:
-            return example_from_json(info, path.read_text(encoding="utf-8"))
+            # JSON keeps no dtypes: the input schema restores them (an int32 tensor reads back
+            # as int32, not int64), so that the model accepts its own example.
+            return example_from_json(info, path.read_text(encoding="utf-8"),
+                                     signature.inputs if signature is not None else None)
         except (OSError, UnicodeDecodeError, ModelFolderError) as exc:
             raise ModelFolderError(f"The input example {path} cannot be read: {exc}") from exc
 

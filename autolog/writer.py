@@ -16,6 +16,13 @@ user's fit), the writer holds back a job until the fits in progress end, or unti
 waited :data:`MAX_DEFER_S`, which bounds both how stale the records get and how much is held
 in memory. In a loop of small fits the records are then written between and after the fits
 rather than in the middle of them; a flush, a fork or a full backlog never waits.
+
+Warnings that the writer's jobs cause (a model's ``predict`` in the training metrics, an ONNX
+converter) are not shown: they are not the user's, and they must not land in a
+``warnings.catch_warnings(record=True)`` list the training thread holds at that moment. The
+warning filters are process-wide, so the writer never changes them (a ``catch_warnings`` there
+would swap the filters of the training thread too); instead warnings are dropped where they are
+shown, when the showing thread is the writer (``AutologWarning`` excepted).
 """
 
 from __future__ import annotations
@@ -27,10 +34,11 @@ import queue
 import sys
 import threading
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from autolog import safety
+from autolog import patching, safety
 
 __all__ = ["MAX_DEFER_S", "Writer", "flush", "get_writer", "submit", "training"]
 
@@ -48,6 +56,27 @@ _GRACE_S = 0.005
 _POLL_S_TRAINING = 0.1
 
 _Job = tuple[str, Callable[..., Any], tuple[Any, ...], float]
+
+# Set on the writer thread: warnings shown there are dropped (see the module docstring).
+_thread_state = threading.local()
+_hide_patch: Any = None
+
+
+def _hide_writer_warnings(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...],
+                          kwargs: dict[str, Any]) -> Any:
+    if getattr(_thread_state, "writer", False):
+        message = args[0] if args else kwargs.get("msg")
+        if not issubclass(getattr(message, "category", Warning), safety.AutologWarning):
+            return None
+    return wrapped(*args, **kwargs)
+
+
+def _install_warning_hider() -> None:
+    """Wrap ``warnings._showwarnmsg`` (what every warning goes through once the filters let it
+    be shown, from Python and C code alike) once per process."""
+    global _hide_patch
+    if _hide_patch is None and hasattr(warnings, "_showwarnmsg"):
+        _hide_patch = patching.wrap_attribute(warnings, "_showwarnmsg", _hide_writer_warnings)
 
 
 class Writer:
@@ -163,6 +192,7 @@ class Writer:
             if self._thread is not None and self._thread.is_alive():
                 return
             died = self._thread is not None
+            _install_warning_hider()
             self._thread = threading.Thread(target=self._loop, name="autolog-writer", daemon=True)
             self._thread.start()
         if died:
@@ -171,8 +201,7 @@ class Writer:
                 "a job it was running may be lost"))
 
     def _loop(self) -> None:
-        from autolog import patching
-
+        _thread_state.writer = True
         # The writer calls predict(), converts and exports models: none of that may record.
         with patching.suspended():
             while True:
@@ -192,8 +221,6 @@ class Writer:
                     self._busy = False
 
     def _run(self, what: str, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
-        from autolog import patching
-
         try:
             with patching.suspended():
                 fn(*args)

@@ -43,6 +43,8 @@ Every backend passes one conformance suite (``tests/stores``).
 from __future__ import annotations
 
 import abc
+import shutil
+import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -294,9 +296,6 @@ class Store(abc.ABC):
         The default builds the folder in a temporary directory and hands it to
         :meth:`log_artifacts`; a backend with its own staging area overrides it.
         """
-        import shutil
-        import tempfile
-
         work = Path(tempfile.mkdtemp(prefix="autolog-files-"))
         try:
             folder = work / "artifact"

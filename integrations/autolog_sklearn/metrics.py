@@ -10,10 +10,23 @@ ROC AUC — goes to ``sklearn.metrics``. The test suite checks both paths give t
 from __future__ import annotations
 
 import math
-import warnings
 from typing import Any
 
 __all__ = ["evaluate", "training_metrics"]
+
+
+def _predict(model: Any, X: Any) -> Any:
+    """``model.predict(X)``; if the model raises on its own training data (a 5-neighbour model
+    fitted on one row), the metrics are not recorded and the run says why in a tag."""
+    from autolog.model_logging import NotRecorded
+
+    try:
+        return model.predict(X)
+    except Exception as exc:  # noqa: BLE001 - the user's model raised: its own behaviour
+        text = " ".join(str(exc).split())[:300]
+        raise NotRecorded("autolog.training_metrics", "not computed: the model's predict "
+                          f"raised on its training data ({type(exc).__name__}: {text})"
+                          ) from exc
 
 
 def _weights(weight: Any, n: int) -> Any:
@@ -97,7 +110,11 @@ def _binary_auc(positive: Any, score: Any) -> float:
 def _proba_metrics(model: Any, X: Any, y: Any, weight: Any, index: Any) -> dict[str, float]:
     import numpy as np
 
-    proba = np.asarray(model.predict_proba(X), dtype=float)
+    try:
+        raw = model.predict_proba(X)
+    except Exception as exc:  # noqa: BLE001 - the model's own failure: no probability metrics
+        raise ValueError(f"predict_proba raised {type(exc).__name__}") from exc
+    proba = np.asarray(raw, dtype=float)
     classes = np.asarray(model.classes_)
     if index is None or len(classes) != proba.shape[1]:
         index = np.searchsorted(classes, y)
@@ -196,6 +213,9 @@ def training_metrics(model: Any, X: Any, y: Any, sample_weight: Any = None) -> d
 
     A metric that does not apply (no ``predict_proba``, one class only, no ``score``) is left
     out rather than reported as an error.
+
+    Raises:
+        NotRecorded: the model's ``predict`` raised on the training data.
     """
     return evaluate(model, X, y, sample_weight)[0]
 
@@ -213,20 +233,20 @@ def evaluate(model: Any, X: Any, y: Any, sample_weight: Any = None
 
     out: dict[str, float] = {}
     pred = None
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        target = None if y is None else np.asarray(y)
-        if target is not None and target.ndim == 1:
-            if is_classifier(model):
-                pred = model.predict(X)
-                out.update(_classifier_metrics(model, X, target, sample_weight, pred))
-            elif is_regressor(model):
-                pred = model.predict(X)
-                out.update(_regressor_metrics(target, sample_weight, pred))
-        elif target is not None and is_regressor(model):
-            pred = model.predict(X)
-            out.update(_multioutput_regressor_metrics(target, sample_weight, pred))
-        score = _score(model, X, y, out, sample_weight)
-        if score is not None:
-            out["training_score"] = score
+    # No warnings.catch_warnings() here: the filters are process-wide, and swapping them on the
+    # writer would swap the training thread's too. The writer hides its warnings itself.
+    target = None if y is None else np.asarray(y)
+    if target is not None and target.ndim == 1:
+        if is_classifier(model):
+            pred = _predict(model, X)
+            out.update(_classifier_metrics(model, X, target, sample_weight, pred))
+        elif is_regressor(model):
+            pred = _predict(model, X)
+            out.update(_regressor_metrics(target, sample_weight, pred))
+    elif target is not None and is_regressor(model):
+        pred = _predict(model, X)
+        out.update(_multioutput_regressor_metrics(target, sample_weight, pred))
+    score = _score(model, X, y, out, sample_weight)
+    if score is not None:
+        out["training_score"] = score
     return {k: float(v) for k, v in out.items()}, pred

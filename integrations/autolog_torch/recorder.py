@@ -180,6 +180,7 @@ class TorchRun:
             self.run = tracking.ActiveRun(type(self.inner).__name__, config.experiment,
                                           config.store_uri, parent=parent)
             self.owns_run = True
+        self.run.record_system_metrics()  # a training loop, however short
         self._log_start()
 
     # -- queries --------------------------------------------------------------------------

@@ -80,10 +80,13 @@ def test_entry_points_are_importlib_metadatas(tmp_path, monkeypatch):
     monkeypatch.syspath_prepend(str(second))
     monkeypatch.syspath_prepend(str(first))
     for group in ("autolog.integrations", "other", "console_scripts", "pytest11"):
-        ours = [(ep.name, ep.value) for ep in entrypoints.entry_points(group)]
-        assert ours == [(ep.name, ep.value) for ep in metadata.entry_points(group=group)]
-    assert ("foo", "plug_a:Foo") in [(e.name, e.value) for e in
-                                     entrypoints.entry_points("autolog.integrations")]
+        # The same entry points; the order within a folder is the folder listing's (which
+        # importlib.metadata caches per modification time, to the second).
+        ours = sorted((ep.name, ep.value) for ep in entrypoints.entry_points(group))
+        assert ours == sorted((ep.name, ep.value) for ep in metadata.entry_points(group=group))
+    found = [(e.name, e.value) for e in entrypoints.entry_points("autolog.integrations")]
+    assert ("foo", "plug_a:Foo") in found and ("bar", "plug_b.mod:Bar.Inner") not in found
+    assert ("shadowed", "plug_a:Old") not in found  # the first plug_a on sys.path wins
 
 
 def test_a_distribution_installed_later_is_found(tmp_path, monkeypatch):
