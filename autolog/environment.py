@@ -315,9 +315,11 @@ def write_environment_files(folder: pathlib.Path | str, requirements: list[str])
     folder = pathlib.Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     requirements = list(requirements)
+    from autolog.fileio import write_text
+
     text = "".join(f"{requirement}\n" for requirement in requirements)
-    (folder / REQUIREMENTS_FILE).write_text(text, encoding="utf-8")
+    write_text(folder / REQUIREMENTS_FILE, text)
     python_env_text, conda_text = _environment_texts(tuple(requirements))
-    (folder / PYTHON_ENV_FILE).write_text(python_env_text, encoding="utf-8")
-    (folder / CONDA_FILE).write_text(conda_text, encoding="utf-8")
+    write_text(folder / PYTHON_ENV_FILE, python_env_text)
+    write_text(folder / CONDA_FILE, conda_text)
     return {"conda": CONDA_FILE, "virtualenv": PYTHON_ENV_FILE}

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from autolog.errors import ChecksumError, ModelFolderError
+from autolog.fileio import write_bytes, write_text
 
 __all__ = [
     "ModelFolder",
@@ -99,8 +100,7 @@ def _place(dst: Path, content: bytes | Path, move: bool, sums: dict[str, str], n
     if "/" in name:
         dst.parent.mkdir(parents=True, exist_ok=True)
     if isinstance(content, (bytes, bytearray, memoryview)):
-        with open(dst, "wb") as fh:
-            fh.write(content)
+        write_bytes(dst, content)
         sums[name] = sha256_bytes(content)
     elif Path(content) == dst:
         pass  # written in place already
@@ -199,15 +199,12 @@ def fill_model_folder(folder: Path, spec: ModelSpec, *, run_id: str | None,
 
         info, text = spec.input_example_json or example_to_json(spec.input_example,
                                                                  spec.example_rows)
-        with open(folder / info["artifact_path"], "w", encoding="utf-8") as fh:
-            fh.write(text)
+        write_text(folder / info["artifact_path"], text)
         mlmodel["saved_input_example_info"] = info
     sums = _checksums(folder, list(spec.files), known)
     mlmodel["model_size_bytes"] = sum(os.stat(folder / n).st_size for n in sums)
     mlmodel["metadata"] = {**spec.metadata, "autolog_version": __version__, "checksums": sums}
-    text = mlmodel_text(mlmodel)
-    with open(folder / MLMODEL, "w", encoding="utf-8") as fh:
-        fh.write(text)
+    write_text(folder / MLMODEL, mlmodel_text(mlmodel))
     return mlmodel
 
 

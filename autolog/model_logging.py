@@ -213,9 +213,10 @@ def _load_snapshot(capture: ModelCapture, folder: Path) -> Any:
     from autolog.model_folder import sha256_bytes
 
     data = capture.snapshot
+    from autolog.fileio import write_bytes
+
     path = folder / flavor.snapshot_file
-    with open(path, "wb") as fh:
-        fh.write(data)
+    write_bytes(path, data)
     capture.snapshot_sha256 = sha256_bytes(data)
     # From now on the snapshot is the file.
     capture.snapshot = path  # type: ignore[assignment]

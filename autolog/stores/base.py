@@ -62,13 +62,14 @@ def write_files(folder: Path, files: Mapping[str, bytes | str]) -> None:
     """Create ``folder`` and write ``files`` (relative name -> bytes, or text as UTF-8) in it."""
     import os
 
+    from autolog.fileio import write_bytes
+
     folder.mkdir()
     for name, content in files.items():
         path = folder / name
         if os.sep in name or "/" in name:
             path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path, "wb") as fh:
-            fh.write(content.encode("utf-8") if isinstance(content, str) else content)
+        write_bytes(path, content.encode("utf-8") if isinstance(content, str) else content)
 
 
 class Store(abc.ABC):

@@ -8,6 +8,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from autolog.fileio import write_text
+
 __all__ = ["read_json", "write_json_atomic"]
 
 
@@ -15,8 +17,7 @@ def write_json_atomic(path: Path, data: Any) -> None:
     """Write JSON to a temporary file next to ``path``, then rename it over ``path``."""
     text = json.dumps(data, sort_keys=True, allow_nan=True)
     tmp = path.with_name(f".tmp-{path.name}-{uuid.uuid4().hex}")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(text)
+    write_text(tmp, text)
     os.replace(tmp, path)
 
 

@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from autolog.errors import InvalidNameError, NotFoundError, StoreError
+from autolog.fileio import write_text
 from autolog.liveness import observed
 from autolog.runs import Metric, Run, RunInfo
 from autolog.stores.base import Store, write_files
@@ -78,14 +79,49 @@ def check_artifact_path(path: str) -> str:
 
 
 def _dump_json(path: str, data: Any) -> None:
-    text = json.dumps(data, sort_keys=True, allow_nan=True)
-    with open(path, "w", encoding="utf-8") as fh:
-        fh.write(text)
+    write_text(path, json.dumps(data, sort_keys=True, allow_nan=True))
 
 
 def _metric_lines(metrics: Iterable[Metric]) -> str:
     return "".join(json.dumps({"key": m.key, "value": m.value, "step": m.step,
                                "timestamp": m.timestamp}) + "\n" for m in metrics)
+
+
+class _Record:
+    """A run's run.json, params, tags and metric lines in memory, written out at once."""
+
+    __slots__ = ("dirty", "info", "lines", "params", "tags")
+
+    def __init__(self, info: dict[str, Any]) -> None:
+        self.info = info
+        self.params: dict[str, str] = {}
+        self.tags: dict[str, str] = {}
+        self.lines: list[str] = []
+        self.dirty = True
+
+    def add(self, params: Mapping[str, str], metrics: Iterable[Metric],
+            tags: Mapping[str, str]) -> None:
+        if params:
+            self.params.update({str(k): str(v) for k, v in params.items()})
+        if tags:
+            self.tags.update({str(k): str(v) for k, v in tags.items()})
+        lines = _metric_lines(metrics)
+        if lines:
+            self.lines.append(lines)
+        self.dirty = True
+
+    def write(self, folder: str) -> None:
+        """Write the files into ``folder`` (not yet in readers' sight: plain writes)."""
+        if not self.dirty:
+            return
+        _dump_json(os.path.join(folder, "run.json"), self.info)
+        if self.params:
+            _dump_json(os.path.join(folder, "params.json"), self.params)
+        if self.tags:
+            _dump_json(os.path.join(folder, "tags.json"), self.tags)
+        if self.lines:
+            write_text(os.path.join(folder, "metrics.jsonl"), "".join(self.lines))
+        self.dirty = False
 
 
 class LocalStore(LocalRegistryMixin, Store):
@@ -101,8 +137,8 @@ class LocalStore(LocalRegistryMixin, Store):
         # written by one process, so its end need not read the file back.
         self._open_infos: dict[str, dict[str, Any]] = {}
         self._infos_lock = threading.Lock()
-        # Runs created with hold=True and not ended yet: run id -> (folder in .staging, run.json)
-        self._held: dict[str, tuple[str, dict[str, Any]]] = {}
+        # Runs created with hold=True and not ended yet: run id -> (folder in .staging, record)
+        self._held: dict[str, tuple[str, _Record]] = {}
 
     # -- paths --------------------------------------------------------------------------------
     def _ensure(self) -> None:
@@ -124,9 +160,11 @@ class LocalStore(LocalRegistryMixin, Store):
     def run_dir(self, run_id: str) -> Path:
         return self.root / "runs" / check_run_id(run_id)
 
-    def _existing_run_dir(self, run_id: str) -> Path:
+    def _existing_run_dir(self, run_id: str, reading: bool = False) -> Path:
         held = self._held.get(run_id)
         if held is not None:
+            if reading:  # a reader of a held run (the registry) finds its files
+                held[1].write(held[0])
             return Path(held[0])
         path = self.run_dir(run_id)
         if not (path / "run.json").is_file():
@@ -145,34 +183,28 @@ class LocalStore(LocalRegistryMixin, Store):
     def create_run_with(self, info: RunInfo, params: Mapping[str, str] = {},  # noqa: B006
                         metrics: Iterable[Metric] = (), tags: Mapping[str, str] = {},  # noqa: B006
                         *, hold: bool = False) -> None:
-        """The run folder with all its files, built under ``.staging`` and renamed in at once;
-        with ``hold``, only when :meth:`update_run` ends it (its other writes go to the folder
-        in ``.staging`` meanwhile)."""
+        """The run folder with all its files, built under ``.staging`` and renamed in at once.
+
+        With ``hold``, the folder stays in ``.staging`` until :meth:`update_run` ends the run:
+        meanwhile its params, tags and metrics are kept in memory and its artifacts go straight
+        into the folder, and at the end each file is written once and the folder renamed in.
+        """
         self._ensure()
         final = self.run_dir(info.run_id)
         if final.exists() or info.run_id in self._held:
             raise StoreError(f"Run {info.run_id} already exists in {self.root}.")
         tmp = os.path.join(self.root, ".staging", f"run-{uuid.uuid4().hex}")
+        record = _Record(info.to_dict())
+        record.add(params, metrics, tags)
         try:
             os.mkdir(tmp)
             os.mkdir(os.path.join(tmp, "artifacts"))
-            # Plain writes: nobody sees the folder before the rename.
-            data = info.to_dict()
-            _dump_json(os.path.join(tmp, "run.json"), data)
-            if params:
-                _dump_json(os.path.join(tmp, "params.json"),
-                           {str(k): str(v) for k, v in params.items()})
-            if tags:
-                _dump_json(os.path.join(tmp, "tags.json"),
-                           {str(k): str(v) for k, v in tags.items()})
-            lines = _metric_lines(metrics)
-            if lines:
-                with open(os.path.join(tmp, "metrics.jsonl"), "w", encoding="utf-8") as fh:
-                    fh.write(lines)
             if hold:
                 with self._infos_lock:
-                    self._held[info.run_id] = (tmp, data)
+                    self._held[info.run_id] = (tmp, record)
                 return
+            # Plain writes: nobody sees the folder before the rename.
+            record.write(tmp)
             os.rename(tmp, final)
         except OSError as exc:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -181,7 +213,7 @@ class LocalStore(LocalRegistryMixin, Store):
             with self._infos_lock:
                 if len(self._open_infos) >= _MAX_OPEN_INFOS:
                     self._open_infos.pop(next(iter(self._open_infos)))
-                self._open_infos[info.run_id] = data
+                self._open_infos[info.run_id] = record.info
 
     def update_run(self, run_id: str, status: str, end_time: int | None) -> None:
         with self._infos_lock:
@@ -198,21 +230,28 @@ class LocalStore(LocalRegistryMixin, Store):
         data["end_time"] = end_time
         write_json_atomic(path, data)
 
-    def _publish(self, run_id: str, tmp: str, data: dict[str, Any], status: str,
+    def _publish(self, run_id: str, tmp: str, record: _Record, status: str,
                  end_time: int | None) -> None:
-        """Rename a held run's folder into place, with its end."""
+        """Write a held run's files, with its end, and rename its folder into place."""
         try:
-            if (data.get("status"), data.get("end_time")) != (status, end_time):
-                data["status"], data["end_time"] = status, end_time
-                _dump_json(os.path.join(tmp, "run.json"), data)
+            record.info["status"], record.info["end_time"] = status, end_time
+            record.write(tmp)
             os.rename(tmp, self.run_dir(run_id))
         except OSError as exc:
             shutil.rmtree(tmp, ignore_errors=True)
             raise StoreError(f"Cannot write run {run_id} in {self.root}: {exc}") from exc
 
+    def _held_record(self, run_id: str) -> _Record | None:
+        held = self._held.get(run_id)
+        return held[1] if held is not None else None
+
     def log_batch(self, run_id: str, params: Mapping[str, str] = {},  # noqa: B006
                   metrics: Iterable[Metric] = (), tags: Mapping[str, str] = {}  # noqa: B006
                   ) -> None:
+        record = self._held_record(run_id)
+        if record is not None:
+            record.add(params, metrics, tags)
+            return
         run_dir = self._existing_run_dir(run_id)
         for name, values in (("params.json", params), ("tags.json", tags)):
             if values:
@@ -261,8 +300,23 @@ class LocalStore(LocalRegistryMixin, Store):
 
     def log_files(self, run_id: str, artifact_path: str, files: Mapping[str, bytes | str]
                   ) -> None:
-        """The folder is written under ``.staging`` and renamed into the run."""
+        """The folder is written under ``.staging`` and renamed into the run (straight into a
+        held run's folder, which nobody sees yet)."""
         self._ensure()
+        held = self._held.get(run_id)
+        if held is not None:
+            rel = check_artifact_path(artifact_path)
+            target = Path(held[0]) / "artifacts" / rel
+            if target.exists():
+                raise StoreError(f"Artifact {rel!r} of run {run_id} already exists; artifacts "
+                                 "are write-once.")
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                write_files(target, files)
+            except OSError as exc:
+                raise StoreError(f"Cannot write artifact {rel!r} of run {run_id}: {exc}"
+                                 ) from exc
+            return
         tmp = self.root / ".staging" / f"files-{uuid.uuid4().hex}"
         try:
             write_files(tmp, files)
@@ -277,7 +331,7 @@ class LocalStore(LocalRegistryMixin, Store):
             raise
 
     def get_run(self, run_id: str) -> Run:
-        run_dir = self._existing_run_dir(run_id)
+        run_dir = self._existing_run_dir(run_id, reading=True)
         info = observed(RunInfo.from_dict(_read_json(run_dir / "run.json")))
         history: dict[str, list[Metric]] = {}
         try:
@@ -342,7 +396,7 @@ class LocalStore(LocalRegistryMixin, Store):
             StoreError: the artifact is a symbolic link leading out of the run's folder
                 (never followed: a store's contents stay inside the store).
         """
-        artifacts = self._existing_run_dir(run_id) / "artifacts"
+        artifacts = self._existing_run_dir(run_id, reading=True) / "artifacts"
         path = artifacts / check_artifact_path(artifact_path)
         if not path.exists():
             raise NotFoundError(f"Run {run_id} has no artifact {artifact_path!r}.")
