@@ -9,7 +9,8 @@ Layout (format version 1)::
         params.json               {name: value}
         tags.json                 {name: value}
         metrics.jsonl             one {"key", "value", "step", "timestamp"} object per line
-        artifacts/<path>/...      artifacts; a model folder is artifacts/model/
+        artifacts/<path>/...      artifacts; a model folder is artifacts/model/ (a run
+                                  written whole without artifacts has no artifacts/)
       models/<name>/...           the model registry (see autolog.stores.local_registry)
       .staging/                   temporary folders, renamed into place when complete
 
@@ -198,11 +199,11 @@ class LocalStore(LocalRegistryMixin, Store):
         record.add(params, metrics, tags)
         try:
             os.mkdir(tmp)
-            os.mkdir(os.path.join(tmp, "artifacts"))
-            if hold:
+            if hold:  # its artifacts folder is made with its first artifact, if any
                 with self._infos_lock:
                     self._held[info.run_id] = (tmp, record)
                 return
+            os.mkdir(os.path.join(tmp, "artifacts"))
             # Plain writes: nobody sees the folder before the rename.
             record.write(tmp)
             os.rename(tmp, final)
@@ -278,7 +279,7 @@ class LocalStore(LocalRegistryMixin, Store):
         if target.exists():
             raise StoreError(f"Artifact {rel!r} of run {run_id} already exists; artifacts are "
                              "write-once.")
-        if "/" in rel:  # the run's artifacts folder itself exists from its creation
+        if "/" in rel or run_id in self._held:  # else the artifacts folder exists already
             target.parent.mkdir(parents=True, exist_ok=True)
         if move:
             try:
