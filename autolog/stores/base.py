@@ -47,7 +47,7 @@ import shutil
 import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from autolog.errors import NotFoundError, StoreError
 from autolog.runs import Metric, Run, RunInfo, now_ms
@@ -335,6 +335,12 @@ class Store(abc.ABC):
         records without their params, metrics and tags overrides it.
         """
         return [run.info for run in self.search_runs(experiment)]
+
+    def run_index(self) -> Any:
+        """An index of the store's runs that answers listings without reading every run
+        (:class:`autolog.stores.local_index.RunIndex` for the local store), or None: callers
+        then list through :meth:`search_run_infos` and :meth:`get_run`."""
+        return None
 
     def close(self) -> None:  # noqa: B027 - an optional hook, not a required method
         """Release connections; the default has none."""

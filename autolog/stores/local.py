@@ -13,6 +13,8 @@ Layout (format version 1)::
                                   written whole without artifacts has no artifacts/)
       models/<name>/...           the model registry (see autolog.stores.local_registry)
       .staging/                   temporary folders, renamed into place when complete
+      .index/                     derived, may be deleted: the runs index (SQLite) and the
+                                  journal of runs written (see autolog.stores.local_index)
 
 Guarantees: a run folder and every artifact folder appear whole or not at all (they are
 built under ``.staging`` or a ``.tmp-*`` name and renamed in one step; the rename is atomic on
@@ -32,6 +34,7 @@ import json
 import os
 import re
 import shutil
+import sqlite3
 import threading
 import uuid
 from collections.abc import Iterable, Mapping
@@ -44,7 +47,8 @@ from autolog.liveness import observed
 from autolog.runs import Metric, Run, RunInfo
 from autolog.stores.base import Store, write_files
 from autolog.stores.jsonfiles import read_json as _read_json
-from autolog.stores.jsonfiles import write_json_atomic
+from autolog.stores.jsonfiles import read_metrics, write_json_atomic
+from autolog.stores.local_index import RunIndex, note_runs
 from autolog.stores.local_registry import LocalRegistryMixin
 
 __all__ = ["LocalStore", "check_artifact_path", "check_run_id", "write_json_atomic"]
@@ -138,6 +142,7 @@ class LocalStore(LocalRegistryMixin, Store):
         # written by one process, so its end need not read the file back.
         self._open_infos: dict[str, dict[str, Any]] = {}
         self._infos_lock = threading.Lock()
+        self._index: RunIndex | None = None
         # Runs created with hold=True and not ended yet: run id -> (folder in .staging, record)
         self._held: dict[str, tuple[str, _Record]] = {}
 
@@ -171,6 +176,27 @@ class LocalStore(LocalRegistryMixin, Store):
         if not (path / "run.json").is_file():
             raise NotFoundError(f"No run {run_id!r} in the store at {self.root}.")
         return path
+
+    def _note(self, run_id: str) -> None:
+        """Tell the index (through its journal) that the run changed; see local_index."""
+        if run_id in self._held:
+            return  # not in sight yet: its end is noted
+        try:
+            note_runs(self.root, (run_id,))
+        except OSError:
+            pass  # the index finds the change through the runs folder, or is rebuilt
+
+    def run_index(self) -> RunIndex | None:
+        """The store's index of its runs (see :mod:`autolog.stores.local_index`), or None
+        when it cannot be kept (a read-only store): callers then read the folders."""
+        if self._index is None:
+            index = RunIndex(self.root)
+            try:
+                index.refresh()
+            except (OSError, sqlite3.Error):
+                return None
+            self._index = index
+        return self._index
 
     def staging_dir(self) -> Path:
         """A folder on the store's file system for building things that are renamed in."""
@@ -210,6 +236,7 @@ class LocalStore(LocalRegistryMixin, Store):
         except OSError as exc:
             shutil.rmtree(tmp, ignore_errors=True)
             raise StoreError(f"Cannot create run {info.run_id} in {self.root}: {exc}") from exc
+        self._note(info.run_id)
         if info.end_time is None:
             with self._infos_lock:
                 if len(self._open_infos) >= _MAX_OPEN_INFOS:
@@ -230,6 +257,7 @@ class LocalStore(LocalRegistryMixin, Store):
         data["status"] = status
         data["end_time"] = end_time
         write_json_atomic(path, data)
+        self._note(run_id)
 
     def _publish(self, run_id: str, tmp: str, record: _Record, status: str,
                  end_time: int | None) -> None:
@@ -241,6 +269,7 @@ class LocalStore(LocalRegistryMixin, Store):
         except OSError as exc:
             shutil.rmtree(tmp, ignore_errors=True)
             raise StoreError(f"Cannot write run {run_id} in {self.root}: {exc}") from exc
+        self._note(run_id)
 
     def _held_record(self, run_id: str) -> _Record | None:
         held = self._held.get(run_id)
@@ -265,6 +294,7 @@ class LocalStore(LocalRegistryMixin, Store):
             # One write per batch in append mode: lines of one batch are never interleaved.
             with open(run_dir / "metrics.jsonl", "a", encoding="utf-8") as fh:
                 fh.write(lines)
+        self._note(run_id)
 
     def log_artifacts(self, run_id: str, local_dir: Path, artifact_path: str,
                       move: bool = False) -> None:
@@ -286,6 +316,7 @@ class LocalStore(LocalRegistryMixin, Store):
                 # rename() would replace an empty folder created at ``target`` meanwhile; each
                 # run is written by one process, which checked above that there is none.
                 os.rename(local_dir, target)
+                self._note(run_id)
                 return
             except OSError:
                 pass  # another file system: copy below
@@ -298,6 +329,7 @@ class LocalStore(LocalRegistryMixin, Store):
             raise StoreError(f"Cannot write artifact {rel!r} of run {run_id}: {exc}") from exc
         if move:
             shutil.rmtree(local_dir, ignore_errors=True)
+        self._note(run_id)
 
     def log_files(self, run_id: str, artifact_path: str, files: Mapping[str, bytes | str]
                   ) -> None:
@@ -335,18 +367,8 @@ class LocalStore(LocalRegistryMixin, Store):
         run_dir = self._existing_run_dir(run_id, reading=True)
         info = observed(RunInfo.from_dict(_read_json(run_dir / "run.json")))
         history: dict[str, list[Metric]] = {}
-        try:
-            with open(run_dir / "metrics.jsonl", encoding="utf-8") as fh:
-                for line in fh:
-                    try:
-                        item = json.loads(line)
-                        metric = Metric(item["key"], float(item["value"]), int(item["step"]),
-                                        int(item["timestamp"]))
-                    except (ValueError, KeyError, TypeError):
-                        continue  # a line cut short by a killed process
-                    history.setdefault(metric.key, []).append(metric)
-        except FileNotFoundError:
-            pass
+        for metric in read_metrics(run_dir / "metrics.jsonl"):
+            history.setdefault(metric.key, []).append(metric)
         for values in history.values():
             values.sort(key=lambda m: (m.step, m.timestamp))
         artifacts_dir = run_dir / "artifacts"
@@ -365,13 +387,26 @@ class LocalStore(LocalRegistryMixin, Store):
 
     def search_runs(self, experiment: str | None = None, max_results: int | None = None
                     ) -> list[Run]:
-        infos = self.search_run_infos(experiment)
+        infos = self._infos(experiment, max_results)
         if max_results is not None:
             infos = infos[:max_results]
         return [self.get_run(i.run_id) for i in infos]
 
     def search_run_infos(self, experiment: str | None = None) -> list[RunInfo]:
-        """Run records only (``run.json``), newest first: no params, metrics or tags read."""
+        """Run records only, newest first: no params, metrics or tags read (from the index
+        when the store has one, else from every ``run.json``)."""
+        return self._infos(experiment, None)
+
+    def _infos(self, experiment: str | None, limit: int | None) -> list[RunInfo]:
+        index = self.run_index()
+        if index is not None:
+            try:
+                return index.infos(experiment, limit)
+            except (OSError, sqlite3.Error):
+                pass
+        return self._scan_infos(experiment)
+
+    def _scan_infos(self, experiment: str | None = None) -> list[RunInfo]:
         runs_dir = self.root / "runs"
         if not runs_dir.is_dir():
             return []
