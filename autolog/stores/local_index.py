@@ -12,7 +12,8 @@ How it stays current, without the writers of runs ever opening it:
   it stopped last time and reads those runs again from their folders.
 * **the runs folder**: when its modification time changed (runs added or removed by any
   program: ``rsync``, ``rm -r``), the reader lists it and reads the runs the index lacks,
-  forgetting those that are gone.
+  forgetting those that are gone. Listing 100,000 runs takes a fifth of a second, so while the
+  journal explains the changes (autolog wrote new runs) it is listed at most every 30 s.
 * **rebuilt from scratch** when the index file is missing, unreadable, of another version,
   made for another store folder (a copy of the store), or when the journal was replaced.
   :meth:`RunIndex.refresh` with ``verify=True`` (``autolog runs list --reindex``) also reads
@@ -33,6 +34,7 @@ import math
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -52,6 +54,8 @@ _PARAM, _METRIC, _TAG = 0, 1, 2
 _KINDS = {"params": _PARAM, "metrics": _METRIC, "tags": _TAG}
 # Runs read and written per transaction while (re)building.
 _BATCH = 2000
+# While the journal explains the runs folder's changes, how often it is listed anyway.
+_LIST_EVERY_S = 30.0
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS runs (
@@ -255,7 +259,14 @@ class RunIndex:
             offset += end
         runs_mtime = str(os.stat(self.runs_dir).st_mtime_ns)
         gone: set[str] = set()
-        if rebuild or verify or meta.get("runs_mtime") != runs_mtime:
+        now = time.time()
+        listed_at = float(meta.get("listed_at", "0") or 0)
+        # The runs folder changes with every run written: when the journal explains that
+        # (it had new runs), the folder is listed at most every _LIST_EVERY_S seconds, for
+        # runs added or removed by other programs meanwhile.
+        changed = meta.get("runs_mtime") != runs_mtime
+        if rebuild or verify or (changed and (not touched or now - listed_at > _LIST_EVERY_S)):
+            listed_at = now
             on_disk = set(os.listdir(self.runs_dir))
             known = {row[0] for row in conn.execute("SELECT run_id FROM runs")}
             touched |= on_disk - known
@@ -266,7 +277,8 @@ class RunIndex:
         conn.execute("BEGIN IMMEDIATE")
         conn.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", [
             ("version", _VERSION), ("identity", self._identity()), ("journal_id", journal_id),
-            ("journal_offset", str(offset)), ("runs_mtime", runs_mtime)])
+            ("journal_offset", str(offset)), ("runs_mtime", runs_mtime),
+            ("listed_at", repr(listed_at))])
         conn.execute("COMMIT")
 
     def _changed(self, conn: sqlite3.Connection, run_ids: set[str]) -> set[str]:
@@ -311,6 +323,24 @@ class RunIndex:
             sql += " LIMIT ?"
             args.append(limit)
         return [observed(RunInfo(*row)) for row in self._connect().execute(sql, args)]
+
+    def experiments(self) -> list[dict[str, Any]]:
+        """Per experiment: its name, number of runs, newest start time and runs per status
+        (as a reader observes them), sorted by name."""
+        self.refresh()
+        conn = self._connect()
+        self._killed(conn)
+        groups: dict[str, dict[str, Any]] = {}
+        for name, status, count, latest in conn.execute(
+                "SELECT experiment, CASE WHEN run_id IN (SELECT run_id FROM temp.killed) "
+                "THEN 'KILLED' ELSE status END AS seen, COUNT(*), MAX(start_time) FROM runs "
+                "GROUP BY experiment, seen"):
+            group = groups.setdefault(name, {"name": name, "runs": 0, "latest": latest,
+                                             "statuses": {}})
+            group["runs"] += count
+            group["latest"] = max(group["latest"], latest)
+            group["statuses"][status] = group["statuses"].get(status, 0) + count
+        return [groups[name] for name in sorted(groups)]
 
     def _killed(self, conn: sqlite3.Connection) -> None:
         """Fill ``temp.killed`` with the RUNNING runs whose process is gone."""
@@ -446,7 +476,11 @@ class RunIndex:
 def _clause_sql(clause: Any, status_sql: str, alias: str
                 ) -> tuple[str, list[Any], tuple[str, list[Any]] | None]:
     """SQL for one filter clause, with the runs list's comparison rules (see listing): the
-    WHERE test, its arguments, and the join of the value it tests (None for run attributes)."""
+    WHERE test, its arguments, and a join it needs (None: the tests below need none).
+
+    A param, metric or tag test is a set of run ids (``r.run_id IN (...)``) that SQLite finds
+    from the index of that key's values; a missing value passes only ``!=``.
+    """
     op = clause.op
     expected = clause.value
     if clause.kind == "attribute" and clause.key != "model":
@@ -457,25 +491,29 @@ def _clause_sql(clause: Any, status_sql: str, alias: str
         return test, args, None
     kind, key = ((_TAG, "autolog.model_class") if clause.kind == "attribute"
                  else (_KINDS[clause.kind], clause.key))
-    # A missing value passes only "!=": the other operators need the value (an inner join,
-    # which lets SQLite start from the values of that key).
-    outer = "LEFT " if op == "!=" else ""
-    join = (f" {outer}JOIN vals {alias} ON {alias}.run_id = r.run_id AND {alias}.kind = ? "
-            f"AND {alias}.key = ?", [kind, key])
-    test, args = _compare_sql(f"{alias}.text", f"{alias}.num", op, expected)
-    if op == "!=":
-        test = f"({alias}.run_id IS NULL OR {test})"
-    return test, args, join
+    values = "SELECT run_id FROM vals WHERE kind = ? AND key = ? AND "
+    number = as_number(expected)
+    if op == "!=":  # every run except those whose value equals the expected one
+        if number is not None:
+            return (f"r.run_id NOT IN ({values}num = ? UNION ALL {values}num IS NULL "
+                    "AND text = ?)", [kind, key, number, kind, key, expected], None)
+        return f"r.run_id NOT IN ({values}text = ?)", [kind, key, expected], None
+    if op == "~":
+        return (f"r.run_id IN ({values}instr(lower(text), ?) > 0)",
+                [kind, key, expected.lower()], None)
+    if number is not None:  # numbers as numbers (from the index), other values as text
+        return (f"r.run_id IN ({values}num {op} ? UNION ALL {values}num IS NULL AND text {op} ?)",
+                [kind, key, number, kind, key, expected], None)
+    return f"r.run_id IN ({values}text {op} ?)", [kind, key, expected], None
 
 
 def _compare_sql(text: str, num: str | None, op: str, expected: str) -> tuple[str, list[Any]]:
-    """``_compare(actual, op, expected)`` of :mod:`autolog.ui.listing` in SQL, for a value that
-    is present: ``~`` is a case-insensitive substring test; when both sides are numbers they
+    """``_compare(actual, op, expected)`` of :mod:`autolog.ui.listing` in SQL for a run
+    attribute: ``~`` is a case-insensitive substring test; when both sides are numbers they
     compare as numbers, otherwise as text."""
     if op == "~":
         return f"instr(lower({text}), ?) > 0", [expected.lower()]
     number = as_number(expected)
     if number is not None and num is not None:
-        return (f"(CASE WHEN {num} IS NOT NULL THEN {num} {op} ? ELSE {text} {op} ? END)",
-                [number, expected])
+        return (f"({num} {op} ? OR ({num} IS NULL AND {text} {op} ?))", [number, expected])
     return f"{text} {op} ?", [expected]

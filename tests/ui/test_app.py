@@ -167,11 +167,12 @@ def test_the_index_reads_no_run_and_follows_every_writer(
     other.log_batch(ids[5], metrics=[Metric("m", 1e6, 1, 2)])
     new = RunInfo(new_run_id(), "big", "run-new", start_time=1_800_000_000_000)
     other.create_run_with(new, metrics=[Metric("m", -5.0, 0, 1)])
+    top = list_runs(counting, RunReader(counting), sort="metrics.m", page_size=3)
+    assert [r.run_id for r in top.runs][0] == ids[5] and top.total == 121
     import shutil
 
     shutil.rmtree(store.root / "runs" / ids[7])  # by hand: only the runs folder tells
-    top = list_runs(counting, RunReader(counting), sort="metrics.m", page_size=3)
-    assert [r.run_id for r in top.runs][0] == ids[5] and top.total == 120
+    assert list_runs(counting, RunReader(counting)).total == 120
     first = list_runs(counting, RunReader(counting), page_size=1)
     assert first.runs[0].run_id == new.run_id and first.runs[0].status == "RUNNING"
     other.update_run(new.run_id, FINISHED, 1_800_000_000_500)
