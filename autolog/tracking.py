@@ -50,6 +50,17 @@ def _user() -> str:
         return ""
 
 
+@functools.lru_cache(maxsize=16)
+def _remote(store_uri: str) -> bool:
+    """Whether a store URI names a store other than a local folder (a tracking server)."""
+    from autolog.stores import parse_store_uri
+
+    try:
+        return parse_store_uri(store_uri)[0] != "file"
+    except ValueError:
+        return False
+
+
 def default_tags() -> dict[str, str]:
     """Tags every run gets: its source and user (MLflow's names), host, Python version."""
     from autolog import source_info
@@ -68,6 +79,11 @@ class ActiveRun:
                             parent_run_id=parent.run_id if parent else None,
                             host=_host(), pid=os.getpid())
         self.store_uri = store_uri
+        # A remote store's runs are written in lanes (see autolog.writer): a run and its
+        # children in one, so that a child finds its parent created.
+        self._lane: str | None = (
+            (parent._lane if parent is not None else self.info.run_id)
+            if _remote(store_uri) else None)
         self.user_created = user_created
         self.has_model = False
         self.ended = False
@@ -127,7 +143,7 @@ class ActiveRun:
                 if not reported:
                     raise
 
-        writer.submit(f"{what} {self.run_id[:8]}", run_job)
+        writer.submit(f"{what} {self.run_id[:8]}", run_job, lane=self._lane)
 
     def submit(self, what: str, job: Callable[[Any], None]) -> None:
         """Queue ``job(store)`` on the writer (skipped if the run could not be created; after

@@ -28,6 +28,7 @@ shown, when the showing thread is the writer (``AutologWarning`` excepted).
 from __future__ import annotations
 
 import atexit
+import collections
 import contextlib
 import os
 import queue
@@ -55,7 +56,11 @@ _GRACE_S = 0.005
 # How often a writer holding a job back looks whether the fits have ended.
 _POLL_S_TRAINING = 0.1
 
-_Job = tuple[str, Callable[..., Any], tuple[Any, ...], float]
+# Runs written at once to a remote store (each run's jobs stay in order in its own lane).
+_LANES = 4
+
+_Job = tuple[str, Callable[..., Any], tuple[Any, ...], float, str | None]
+_LaneJob = tuple[str, Callable[..., Any], tuple[Any, ...]]
 
 # Set on the writer thread: warnings shown there are dropped (see the module docstring).
 _thread_state = threading.local()
@@ -79,8 +84,70 @@ def _install_warning_hider() -> None:
         _hide_patch = patching.wrap_attribute(warnings, "_showwarnmsg", _hide_writer_warnings)
 
 
+def _on_writer() -> bool:
+    """True on the writer's threads (its own and its lanes'): they run jobs inline."""
+    return bool(getattr(_thread_state, "writer", False))
+
+
+class _Lanes:
+    """Jobs of different runs run at once, each run's in order (for a remote store, whose
+    writes wait on the network: one run's requests no longer wait for another's).
+
+    A lane is named by the run its jobs belong to; up to :data:`_LANES` daemon threads take
+    the lanes that have jobs. :meth:`wait_idle` waits until every lane is done.
+    """
+
+    def __init__(self, run: Callable[[str, Callable[..., Any], tuple[Any, ...]], None]) -> None:
+        self._run = run
+        self._cond = threading.Condition()
+        self._jobs: dict[str, collections.deque[_LaneJob]] = {}
+        self._ready: queue.SimpleQueue[str] = queue.SimpleQueue()
+        self._threads: list[threading.Thread] = []
+
+    def put(self, lane: str, what: str, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
+        with self._cond:
+            jobs = self._jobs.get(lane)
+            start = jobs is None
+            if jobs is None:
+                jobs = self._jobs[lane] = collections.deque()
+            jobs.append((what, fn, args))
+            if start:
+                self._ready.put(lane)
+                self._threads = [t for t in self._threads if t.is_alive()]
+                if len(self._threads) < min(_LANES, len(self._jobs)):
+                    thread = threading.Thread(target=self._work, name="autolog-writer-lane",
+                                              daemon=True)
+                    self._threads.append(thread)
+                    thread.start()
+
+    def busy(self) -> bool:
+        return bool(self._jobs)
+
+    def wait_idle(self, timeout: float | None = None) -> bool:
+        with self._cond:
+            return self._cond.wait_for(lambda: not self._jobs, timeout)
+
+    def _work(self) -> None:
+        _thread_state.writer = True
+        with patching.suspended():
+            while True:
+                lane = self._ready.get()
+                while True:
+                    with self._cond:
+                        jobs = self._jobs[lane]
+                        if not jobs:
+                            del self._jobs[lane]
+                            self._cond.notify_all()
+                            break
+                        what, fn, args = jobs[0]
+                    self._run(what, fn, args)
+                    with self._cond:
+                        jobs.popleft()
+
+
 class Writer:
-    """A single background thread running jobs in order."""
+    """A single background thread running jobs in order (those of a remote store's runs in
+    lanes, see :class:`_Lanes`)."""
 
     def __init__(self) -> None:
         self._queue: queue.Queue[_Job | None] = queue.Queue()
@@ -97,14 +164,20 @@ class Writer:
         self._waiters = 0
         self._last_end = 0.0
         self._wake = threading.Event()
+        self._lanes = _Lanes(self._run)
 
-    def submit(self, what: str, fn: Callable[..., Any], *args: Any) -> None:
-        """Queue ``fn(*args)``; ``what`` names the job in a warning if it fails."""
-        if self.synchronous or threading.current_thread() is self._thread:
+    def submit(self, what: str, fn: Callable[..., Any], *args: Any,
+               lane: str | None = None) -> None:
+        """Queue ``fn(*args)``; ``what`` names the job in a warning if it fails.
+
+        Jobs with a ``lane`` (a remote store's run) may run at the same time as other lanes'
+        jobs, in order within their lane; a job without one runs after everything before it.
+        """
+        if self.synchronous or _on_writer():
             self._run(what, fn, args)
             return
         self._ensure_thread()
-        self._queue.put((what, fn, args, time.monotonic()))
+        self._queue.put((what, fn, args, time.monotonic(), lane))
 
     @contextlib.contextmanager
     def training(self) -> Iterator[None]:
@@ -160,12 +233,12 @@ class Writer:
         Raises:
             Exception: in testing mode, the first error a job raised since the last flush.
         """
-        if self._thread is not None and threading.current_thread() is not self._thread:
+        if self._thread is not None and not _on_writer():
             self._ensure_thread()  # a writer thread that died is replaced, its queue kept
             done = threading.Event()
             self._wait_start()
             try:
-                self._queue.put(("flush marker", done.set, (), time.monotonic()))
+                self._queue.put(("flush marker", done.set, (), time.monotonic(), None))
                 deadline = None if timeout is None else time.monotonic() + timeout
                 # Wait in slices: a writer thread killed while the marker is queued (an async
                 # exception between jobs) is replaced, so that flush never waits forever.
@@ -211,9 +284,13 @@ class Writer:
                     item = self._carried = self._queue.get()
                 if item is None:
                     return
-                what, fn, args, queued = item
+                what, fn, args, queued, lane = item
                 self._hold_back(queued)
                 self._carried = None
+                if lane is not None:
+                    self._lanes.put(lane, what, fn, args)
+                    continue
+                self._lanes.wait_idle()  # a job without a lane follows every lane's jobs
                 self._busy = True
                 try:
                     self._run(what, fn, args)
@@ -247,6 +324,7 @@ class Writer:
         self._training = self._waiters = 0
         self._last_end = 0.0
         self._wake = threading.Event()
+        self._lanes = _Lanes(self._run)
 
     def drain_before_fork(self, timeout: float = _FORK_WAIT_S) -> None:
         """Let queued jobs finish before the process forks (a ``multiprocessing`` pool).
@@ -258,12 +336,12 @@ class Writer:
         thread = self._thread
         if thread is None or not thread.is_alive() or threading.current_thread() is thread:
             return
-        if not self._busy and self._queue.empty():
+        if not self._busy and self._queue.empty() and not self._lanes.busy():
             return  # idle: no lock can be held, the fork need not wait
         done = threading.Event()
         self._wait_start()
         try:
-            self._queue.put(("fork marker", done.set, (), time.monotonic()))
+            self._queue.put(("fork marker", done.set, (), time.monotonic(), None))
             done.wait(timeout)
         finally:
             self._wait_end()
@@ -286,9 +364,9 @@ def get_writer() -> Writer:
     return _writer
 
 
-def submit(what: str, fn: Callable[..., Any], *args: Any) -> None:
-    """Queue a job on the process's writer."""
-    _writer.submit(what, fn, *args)
+def submit(what: str, fn: Callable[..., Any], *args: Any, lane: str | None = None) -> None:
+    """Queue a job on the process's writer (see :meth:`Writer.submit`)."""
+    _writer.submit(what, fn, *args, lane=lane)
 
 
 def flush(timeout: float | None = None) -> bool:

@@ -95,3 +95,39 @@ def test_training_is_counted_across_threads():
     release.set()
     other.join()
     assert _eventually(lambda: done == [1])
+
+
+def test_lanes_run_different_runs_at_once_and_each_run_in_order():
+    w = Writer()
+    started: dict[str, threading.Event] = {"a": threading.Event(), "b": threading.Event()}
+    order: list[str] = []
+    release = threading.Event()
+
+    def slow(lane: str, i: int) -> None:
+        started[lane].set()
+        release.wait(5)
+        order.append(f"{lane}{i}")
+
+    w.submit("a0", slow, "a", 0, lane="a")
+    w.submit("b0", slow, "b", 0, lane="b")
+    w.submit("a1", order.append, "a1", lane="a")
+    assert started["a"].wait(5) and started["b"].wait(5)  # both lanes at once
+    assert order == []
+    w.submit("barrier", order.append, "barrier")  # no lane: after every lane's jobs
+    release.set()
+    assert w.flush(timeout=10)
+    assert order.index("a0") < order.index("a1") < order.index("barrier")
+    assert order.index("b0") < order.index("barrier") and len(order) == 4
+
+
+def test_a_job_on_a_lane_submits_and_flushes_inline():
+    w, done = Writer(), []
+
+    def job() -> None:
+        w.submit("inner", done.append, "inner", lane="x")  # runs at once, on this thread
+        assert w.flush(timeout=1)  # does not wait for itself
+        done.append("outer")
+
+    w.submit("outer", job, lane="x")
+    assert w.flush(timeout=10)
+    assert done == ["inner", "outer"]
