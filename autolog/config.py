@@ -148,6 +148,9 @@ _OPTION_LIST = [
     Option("log_input_example", _parse_bool, True, "Save the first rows of training input."),
     Option("log_metrics", _parse_bool, True, "Compute training metrics after each fit."),
     Option("log_datasets", _parse_bool, True, "Record a fingerprint of the training data."),
+    Option("log_post_training_metrics", _parse_bool, True,
+           "Log metrics computed on an autologged model's predictions after its fit "
+           "(model.score, sklearn.metrics, scorers) to its run, as <metric>_<dataset>."),
     Option("input_example_rows", _parse_int, 5, "Rows kept for the input example."),
     Option("max_tuning_runs", _parse_int, 5,
            "Child runs logged for the best candidates of a hyperparameter search."),

@@ -29,6 +29,8 @@ import wrapt
 __all__ = [
     "Patch",
     "PatchSet",
+    "enter_recording",
+    "exit_recording",
     "is_recording",
     "is_suspended",
     "on_subclass",
@@ -107,6 +109,16 @@ def recording() -> Iterator[None]:
         yield
     finally:
         _recording.reset(token)
+
+
+def enter_recording() -> contextvars.Token[bool]:
+    """:func:`recording` without a context manager, for wrappers on hot paths (``predict``):
+    pass the token to :func:`exit_recording` in a ``finally``."""
+    return _recording.set(True)
+
+
+def exit_recording(token: contextvars.Token[bool]) -> None:
+    _recording.reset(token)
 
 
 @contextlib.contextmanager

@@ -19,9 +19,10 @@ import time
 from types import ModuleType
 from typing import Any
 
-from autolog import activation, patching, safety, tracking
+from autolog import activation, heldout, patching, safety, tracking
 from autolog.integration import Integration
 from autolog.model_logging import ModelCapture, write_captured_model
+from autolog_sklearn.post_training import PostTraining, link_fitted
 
 __all__ = ["FIT_METHODS", "SklearnIntegration"]
 
@@ -66,16 +67,19 @@ class SklearnIntegration(Integration):
     def apply(self, module: ModuleType) -> None:
         from sklearn.base import BaseEstimator
 
+        self.post_training = PostTraining(self.patches)
         for cls in [BaseEstimator, *_all_subclasses(BaseEstimator)]:
             self._patch_class(cls)
         self.patches.add(patching.on_subclass(BaseEstimator, self._patch_class))
         self.when_imported("sklearn.model_selection._validation", self._patch_cv_helpers)
+        self.when_imported("sklearn.metrics", self.post_training.patch_metrics)
 
     def _patch_class(self, cls: type) -> None:
         for name in FIT_METHODS:
             raw = vars(cls).get(name)
             if raw is not None and not patching.is_autolog_wrapper(raw):
                 self.patches.wrap(cls, name, self._fit_wrapper)
+        self.post_training.patch_class(cls)
 
     def _patch_cv_helpers(self, module: ModuleType) -> None:
         for name in CV_HELPERS:
@@ -95,6 +99,8 @@ class SklearnIntegration(Integration):
     # -- the wrapper --------------------------------------------------------------------
     def _fit_wrapper(self, wrapped: Any, instance: Any, args: tuple[Any, ...],
                      kwargs: dict[str, Any]) -> Any:
+        if instance is not None:
+            heldout.unlink(instance)  # refitted: no longer the model its run recorded
         if instance is None or not patching.should_record() or not activation.is_enabled():
             return wrapped(*args, **kwargs)
         recorder = None
@@ -111,6 +117,7 @@ class SklearnIntegration(Integration):
         if recorder is not None:
             with safety.guard("recording the fit of " + type(instance).__name__):
                 recorder.finish()
+                link_fitted(instance, recorder.run)
         return result
 
 

@@ -1,0 +1,292 @@
+"""Held-out metrics: which run a model's predictions belong to, and how metrics on them are named.
+
+After an autologged fit, the integration *links* the fitted model to its run (:func:`link`).
+When that model predicts, the integration *registers* the result (:func:`register_prediction`);
+when a metric is later computed on it, :func:`prediction_of` finds the run and the data the
+prediction was made on, and :func:`log_metric` logs ``<metric>_<dataset>`` to that run.
+
+Nothing here keeps the user's objects alive: models and predictions are tracked by ``id`` with a
+weak reference whose callback removes the entry when the object is garbage-collected (so an id
+reused by a new object never inherits a link). A result that cannot be weakly referenced (a
+plain list) is not registered. Linking a prediction costs two dictionary operations and one
+weak reference.
+
+Names (as MLflow's post-training metrics): ``<metric>_<dataset>``, where ``<dataset>`` is the
+variable name the caller passed (``X_test``), or ``dataset_<n>`` when the data had no name. A
+later call of the same metric on the same dataset name that differs (other inputs, options or
+result) gets the next free suffix: ``accuracy_score-2_X_test``; the same call again (same
+inputs, same value: a re-run notebook cell) logs nothing new.
+
+Every held-out metric is written through the background writer. The run records, per dataset
+name, the tag ``autolog.heldout.<dataset>`` (JSON: where the metrics came from, and for
+:func:`autolog.evaluate` the digest and shape of the data), and per post-training metric the
+tag ``autolog.metric_call.<key>`` with the call that produced it
+(``accuracy_score(y_test, <LogisticRegression.predict(X_test)>)``).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+import weakref
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = [
+    "DATASET_TAG",
+    "METRIC_CALL_TAG",
+    "HeldoutMetric",
+    "Link",
+    "Prediction",
+    "dataset_of_key",
+    "heldout_datasets",
+    "link",
+    "link_of",
+    "log_metric",
+    "logged_since",
+    "prediction_of",
+    "record_logged",
+    "register_prediction",
+    "unlink",
+]
+
+DATASET_TAG = "autolog.heldout."
+METRIC_CALL_TAG = "autolog.metric_call."
+_MAX_CALL_TEXT = 500
+
+
+class _Ref(weakref.ref):  # type: ignore[type-arg]
+    """A weak reference that knows its table key (its callback removes exactly its entry)."""
+
+    __slots__ = ("key", "table")
+    key: int
+    table: dict[int, Any]
+
+
+def _on_dead(ref: _Ref) -> None:
+    entry = ref.table.get(ref.key)
+    if entry is not None and entry.ref is ref:
+        ref.table.pop(ref.key, None)
+
+
+def _track(table: dict[int, Any], obj: Any, entry: Any) -> bool:
+    """Put ``entry`` (with a ``ref`` attribute) in ``table`` under ``id(obj)``, weakly."""
+    try:
+        ref = _Ref(obj, _on_dead)
+    except TypeError:  # not weakly referenceable: tracking it by id would be unsafe
+        return False
+    ref.key = id(obj)
+    ref.table = table
+    entry.ref = ref
+    table[ref.key] = entry
+    return True
+
+
+@dataclass(eq=False)
+class _RunState:
+    """Naming state of one run: unnamed datasets, and the calls behind each metric name."""
+
+    run: Any  # an ActiveRun
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    unnamed: dict[Any, str] = field(default_factory=dict)
+    datasets: set[str] = field(default_factory=set)
+    # (metric, dataset) -> [(call signature, value, key)]
+    calls: dict[tuple[str, str], list[tuple[Any, float, str]]] = field(default_factory=dict)
+
+
+_states: weakref.WeakValueDictionary[str, _RunState] = weakref.WeakValueDictionary()
+_states_lock = threading.Lock()
+
+
+@dataclass(eq=False)
+class Link:
+    """A fitted model's run. ``state`` is shared by every model linked to the same run."""
+
+    state: _RunState
+    model_class: str
+    ref: Any = None
+
+    @property
+    def run_id(self) -> str:
+        return self.state.run.run_id  # type: ignore[no-any-return]
+
+
+@dataclass(eq=False)
+class Prediction:
+    """What a registered prediction came from."""
+
+    link: Link
+    method: str
+    dataset: str
+    token: Any  # identifies the data it was made on (id and shape), for call signatures
+    ref: Any = None
+
+
+_links: dict[int, Link] = {}
+_predictions: dict[int, Prediction] = {}
+
+
+def link(model: Any, run: Any) -> None:
+    """Link ``model`` to ``run`` (an :class:`~autolog.tracking.ActiveRun`): its later
+    predictions count as that run's. A model linked again moves to the new run."""
+    with _states_lock:
+        state = _states.get(run.run_id)
+        if state is None:
+            state = _RunState(run)
+            _states[run.run_id] = state
+    _track(_links, model, Link(state, type(model).__name__))
+
+
+def unlink(model: Any) -> None:
+    """Stop linking ``model`` (it is being fitted again)."""
+    _links.pop(id(model), None)
+
+
+def link_of(model: Any) -> Link | None:
+    """The link of ``model``, or None."""
+    found = _links.get(id(model))
+    if found is None or found.ref() is not model:
+        return None
+    return found
+
+
+def data_token(data: Any) -> Any:
+    """A cheap identity of a data argument: its id and shape (only compared while alive)."""
+    return (id(data), getattr(data, "shape", None))
+
+
+def dataset_name(found: Link, name: str | None, data: Any) -> str:
+    """``name``, or ``dataset_<n>`` for unnamed data (the same object keeps its number)."""
+    if name:
+        return name
+    prior = _predictions.get(id(data))
+    if prior is not None:  # output of a linked transform: the data it was computed from
+        return prior.dataset
+    state = found.state
+    token = data_token(data)
+    with state.lock:
+        given = state.unnamed.get(token)
+        if given is None:
+            given = f"dataset_{len(state.unnamed) + 1}"
+            state.unnamed[token] = given
+    return given
+
+
+def register_prediction(found: Link, result: Any, method: str, dataset: str, data: Any) -> None:
+    """Remember that ``result`` is ``method``'s output on ``dataset`` for ``found``'s run."""
+    _track(_predictions, result, Prediction(found, method, dataset, data_token(data)))
+
+
+def prediction_of(value: Any) -> Prediction | None:
+    """The prediction ``value`` is, or a column view of (``proba[:, 1]``); None otherwise.
+
+    A copy (``pred.copy()``, ``list(pred)``) or a slice of rows (``pred[:100]``, a subset of
+    the data, so not the named dataset) is not linked.
+    """
+    found = _predictions.get(id(value))
+    if found is not None:
+        return found if found.ref() is value else None
+    base = getattr(value, "base", None)
+    if base is None or type(base).__module__ != "numpy":
+        return None
+    found = _predictions.get(id(base))
+    if found is None or found.ref() is not base:
+        return None
+    shape, base_shape = getattr(value, "shape", ()), getattr(base, "shape", ())
+    if not shape or not base_shape or shape[0] != base_shape[0]:
+        return None
+    return found
+
+
+# -- logging ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class HeldoutMetric:
+    """One held-out metric value logged by this process."""
+
+    run_id: str
+    key: str
+    value: float
+    dataset: str
+
+
+_logged: list[HeldoutMetric] = []
+_logged_lock = threading.Lock()
+
+
+def record_logged(entries: list[HeldoutMetric]) -> None:
+    """Add to the process's list of held-out metrics (read by the notebook summary)."""
+    with _logged_lock:
+        _logged.extend(entries)
+
+
+def logged_since(position: int) -> tuple[list[HeldoutMetric], int]:
+    """Held-out metrics logged from ``position`` on, and the position after them."""
+    with _logged_lock:
+        return _logged[position:], len(_logged)
+
+
+def _same(a: float, b: float) -> bool:
+    return a == b or (math.isnan(a) and math.isnan(b))
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= _MAX_CALL_TEXT else text[:_MAX_CALL_TEXT - 3] + "..."
+
+
+def log_metric(found: Link, metric: str, dataset: str, signature: Any, value: float,
+               call: str) -> str | None:
+    """Log ``value`` as ``<metric>[-n]_<dataset>`` to ``found``'s run (through the writer).
+
+    Parameters:
+        signature: what identifies the call (its inputs and options); the same signature with
+            the same value is the same call, logged once.
+        call: a readable form of the call, kept in the tag ``autolog.metric_call.<key>``.
+
+    Returns:
+        The key logged, or None when this call was logged already.
+    """
+    state = found.state
+    tags: dict[str, str] = {}
+    with state.lock:
+        calls = state.calls.setdefault((metric, dataset), [])
+        for seen, seen_value, _key in calls:
+            if seen == signature and _same(seen_value, value):
+                return None
+        index = len(calls) + 1
+        key = f"{metric}_{dataset}" if index == 1 else f"{metric}-{index}_{dataset}"
+        calls.append((signature, value, key))
+        if dataset not in state.datasets:
+            state.datasets.add(dataset)
+            tags[DATASET_TAG + dataset] = json.dumps({"source": "post_training"})
+    tags[METRIC_CALL_TAG + key] = _clip(call)
+    run = state.run
+    run.log_metrics({key: value})
+    run.set_tags(tags)
+    record_logged([HeldoutMetric(run.run_id, key, value, dataset)])
+    return key
+
+
+# -- reading ---------------------------------------------------------------------------------
+def heldout_datasets(tags: Mapping[str, str]) -> dict[str, dict[str, Any]]:
+    """The held-out datasets a run's tags declare: name -> what is known about it."""
+    out = {}
+    for key, value in tags.items():
+        if key.startswith(DATASET_TAG) and len(key) > len(DATASET_TAG):
+            try:
+                info = json.loads(value)
+            except ValueError:
+                info = {}
+            out[key[len(DATASET_TAG):]] = info if isinstance(info, dict) else {}
+    return out
+
+
+def dataset_of_key(key: str, datasets: Any) -> str | None:
+    """The held-out dataset a metric key belongs to (the longest ``_<dataset>`` suffix)."""
+    best = None
+    for name in datasets:
+        if key.endswith("_" + name) and len(key) > len(name) + 1 and \
+                (best is None or len(name) > len(best)):
+            best = name
+    return best

@@ -1,0 +1,282 @@
+"""Post-training metrics: a model measured on other data after its fit, with no code change.
+
+Targets (all through the integration's :class:`~autolog.patching.PatchSet`, so
+:func:`autolog.disable` undoes them):
+
+* ``predict``, ``predict_proba``, ``predict_log_proba``, ``decision_function`` and ``transform``
+  where a scikit-learn estimator class (or a mixin in its MRO) defines them: the output of a
+  model linked to a run is registered with the name of the data it was called on
+  (:mod:`autolog.heldout`, :mod:`autolog.varnames`);
+* ``score``: ``model.score(X_test, y_test)`` logs ``<Class>_score_X_test``;
+* the public functions of ``sklearn.metrics``: called on a registered prediction (or a column of
+  one, ``proba[:, 1]``), they log ``<function>_<dataset>``;
+* scorers (``get_scorer``, ``make_scorer``): ``scorer(model, X_test, y_test)`` logs
+  ``<scorer>_X_test`` (the name given to ``get_scorer``, else the score function's, with
+  ``neg_`` when the scorer negates it);
+* ``partial_fit`` unlinks the model: it no longer is what its run recorded.
+
+Only calls made outside scikit-learn's own code count (a scorer calling ``predict``, or
+``permutation_importance`` calling a scorer, records nothing), and only outside autologged
+fits. Every metric call runs marked as inside an autologged call, so the estimators that
+scikit-learn fits inside a metric (a ``LabelEncoder``) never become runs. The user's return
+value, its type and any exception are unchanged; a failure of autolog's own is one warning.
+"""
+
+from __future__ import annotations
+
+import numbers
+import sys
+import weakref
+from types import ModuleType
+from typing import Any
+
+from autolog import activation, heldout, patching, safety, varnames
+from autolog.patching import PatchSet
+
+__all__ = ["PREDICT_METHODS", "PostTraining", "link_fitted"]
+
+PREDICT_METHODS = ("predict", "predict_proba", "predict_log_proba", "decision_function",
+                   "transform")
+# Public names of sklearn.metrics that are not metrics on predictions.
+_NOT_METRICS = frozenset({"check_scoring", "get_scorer", "get_scorer_names", "make_scorer"})
+_NOT_METRIC_WORDS = ("distance", "kernel", "pairwise")
+
+
+def link_fitted(estimator: Any, run: Any) -> None:
+    """After an autologged fit: link ``estimator`` (and a search's refitted best estimator) to
+    ``run``, when the option ``log_post_training_metrics`` is on."""
+    config = activation.current_config()
+    if config is None or not config.log_post_training_metrics:
+        return
+    heldout.link(estimator, run)
+    best = getattr(estimator, "best_estimator_", None)
+    if best is not None:
+        heldout.link(best, run)
+
+
+def _from_sklearn(frame: Any) -> bool:
+    """True when ``frame`` runs scikit-learn's own code (a helper calling the user's model)."""
+    name = frame.f_globals.get("__name__", "") if frame is not None else ""
+    return name == "sklearn" or name.startswith("sklearn.")
+
+
+def _loggable(value: Any) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def _token(value: Any) -> Any:
+    """What identifies an argument in a call signature."""
+    found = heldout.prediction_of(value)
+    if found is not None:
+        return ("prediction", found.link.run_id, found.method, found.token)
+    if value is None or isinstance(value, (str, bool, int, float)):
+        return value
+    return heldout.data_token(value)
+
+
+def _describe(value: Any, name: str | None) -> str:
+    found = heldout.prediction_of(value)
+    if found is not None:
+        text = f"<{found.link.model_class}.{found.method}({found.dataset})>"
+        return f"{name}={text}" if name else text
+    if name:
+        return name
+    if value is None or isinstance(value, (str, bool, int, float)):
+        return repr(value)
+    return f"<{type(value).__name__}>"
+
+
+def _call_text(function: str, frame: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+               ) -> str:
+    names = varnames.arg_names(frame) if frame is not None else None
+    parts = [_describe(a, names[i] if names is not None and i < len(names) else None)
+             for i, a in enumerate(args)]
+    parts += [f"{k}={_describe(v, None)}" for k, v in kwargs.items()]
+    return f"{function}({', '.join(parts)})"
+
+
+def _signature(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    return (tuple(_token(a) for a in args),
+            tuple(sorted((k, _token(v)) for k, v in kwargs.items())))
+
+
+class PostTraining:
+    """The post-training patches of one :class:`SklearnIntegration`."""
+
+    def __init__(self, patches: PatchSet) -> None:
+        self.patches = patches
+        # Scorers made by get_scorer(name): scorer id -> (weak reference, name).
+        self._scorer_names: dict[int, tuple[Any, str]] = {}
+
+    # -- applying ---------------------------------------------------------------------------
+    def patch_class(self, cls: type) -> None:
+        """Wrap the inference methods ``cls`` has, where they are defined (mixins too)."""
+        for name, wrapper in ((n, self._predict_wrapper) for n in PREDICT_METHODS):
+            self._wrap_defining(cls, name, wrapper)
+        self._wrap_defining(cls, "score", self._score_wrapper)
+        self._wrap_defining(cls, "partial_fit", _partial_fit_wrapper)
+
+    def _wrap_defining(self, cls: type, name: str, wrapper: Any) -> None:
+        owner = next((c for c in cls.__mro__ if name in vars(c)), None)
+        if owner is None or owner is object:
+            return
+        raw = vars(owner)[name]
+        if patching.is_autolog_wrapper(raw) or not (callable(raw) or hasattr(raw, "__get__")):
+            return
+        self.patches.wrap(owner, name, wrapper)
+
+    def patch_metrics(self, module: ModuleType) -> None:
+        """Wrap the public metric functions of ``sklearn.metrics``, its scorers and
+        ``get_scorer``."""
+        for name in getattr(module, "__all__", ()):
+            func = getattr(module, name, None)
+            if (name in _NOT_METRICS or name.startswith("plot_") or isinstance(func, type)
+                    or not callable(func) or any(w in name for w in _NOT_METRIC_WORDS)
+                    or patching.is_autolog_wrapper(func)):
+                continue
+            self.patches.wrap(module, name, self._metric_wrapper)
+        if "get_scorer" in vars(module):
+            self.patches.wrap(module, "get_scorer", self._get_scorer_wrapper)
+        scorer_module = sys.modules.get("sklearn.metrics._scorer")
+        base = getattr(scorer_module, "_BaseScorer", None)
+        if base is not None and "__call__" in vars(base):
+            self.patches.wrap(base, "__call__", self._scorer_wrapper)
+
+    # -- wrappers ---------------------------------------------------------------------------
+    def _predict_wrapper(self, wrapped: Any, instance: Any, args: tuple[Any, ...],
+                         kwargs: dict[str, Any]) -> Any:
+        found = heldout.link_of(instance) if instance is not None else None
+        if found is None or not patching.should_record():
+            return wrapped(*args, **kwargs)
+        token = patching.enter_recording()
+        try:
+            result = wrapped(*args, **kwargs)
+        finally:
+            patching.exit_recording(token)
+        try:
+            frame = _caller(sys._getframe(1))
+            if not _from_sklearn(frame):
+                data = args[0] if args else kwargs.get("X")
+                name = varnames.passed_name(frame, 0, data) if args else None
+                dataset = heldout.dataset_name(found, name, data)
+                heldout.register_prediction(found, result, wrapped.__name__, dataset, data)
+        except Exception as exc:  # noqa: BLE001 - the prediction is the user's either way
+            safety.internal_error("linking a prediction to its run", exc)
+        return result
+
+    def _score_wrapper(self, wrapped: Any, instance: Any, args: tuple[Any, ...],
+                       kwargs: dict[str, Any]) -> Any:
+        found = heldout.link_of(instance) if instance is not None else None
+        if found is None or not patching.should_record():
+            return wrapped(*args, **kwargs)
+        token = patching.enter_recording()
+        try:
+            value = wrapped(*args, **kwargs)
+        finally:
+            patching.exit_recording(token)
+        try:
+            frame = _caller(sys._getframe(1))
+            if _loggable(value) and not _from_sklearn(frame):
+                data = args[0] if args else kwargs.get("X")
+                name = varnames.passed_name(frame, 0, data) if args else None
+                dataset = heldout.dataset_name(found, name, data)
+                metric = f"{found.model_class}_score"
+                heldout.log_metric(found, metric, dataset, _signature(args, kwargs),
+                                   float(value),
+                                   _call_text(f"{found.model_class}.score", frame, args, kwargs))
+        except Exception as exc:  # noqa: BLE001
+            safety.internal_error("logging a held-out score", exc)
+        return value
+
+    def _metric_wrapper(self, wrapped: Any, instance: Any, args: tuple[Any, ...],
+                        kwargs: dict[str, Any]) -> Any:
+        if not patching.should_record():
+            return wrapped(*args, **kwargs)
+        token = patching.enter_recording()  # nothing fitted inside a metric becomes a run
+        try:
+            value = wrapped(*args, **kwargs)
+        finally:
+            patching.exit_recording(token)
+        try:
+            if _loggable(value):
+                self._log_metric(wrapped.__name__, value, args, kwargs)
+        except Exception as exc:  # noqa: BLE001
+            safety.internal_error(f"logging the held-out metric {wrapped.__name__}", exc)
+        return value
+
+    def _log_metric(self, metric: str, value: Any, args: tuple[Any, ...],
+                    kwargs: dict[str, Any]) -> None:
+        found = None
+        for arg in (*args, *kwargs.values()):
+            found = heldout.prediction_of(arg)
+            if found is not None:
+                break
+        if found is None:
+            return
+        frame = _caller(sys._getframe(2))  # _log_metric <- wrapper <- the caller
+        if _from_sklearn(frame):
+            return
+        heldout.log_metric(found.link, metric, found.dataset, _signature(args, kwargs),
+                           float(value), _call_text(metric, frame, args, kwargs))
+
+    def _scorer_wrapper(self, wrapped: Any, instance: Any, args: tuple[Any, ...],
+                        kwargs: dict[str, Any]) -> Any:
+        model = args[0] if args else kwargs.get("estimator")
+        found = heldout.link_of(model) if model is not None else None
+        if found is None or not patching.should_record():
+            return wrapped(*args, **kwargs)
+        token = patching.enter_recording()
+        try:
+            value = wrapped(*args, **kwargs)
+        finally:
+            patching.exit_recording(token)
+        try:
+            frame = _caller(sys._getframe(1))
+            if _loggable(value) and not _from_sklearn(frame) and len(args) > 1:
+                name = varnames.passed_name(frame, 1, args[1])
+                dataset = heldout.dataset_name(found, name, args[1])
+                metric = self._scorer_name(instance)
+                heldout.log_metric(found, metric, dataset, _signature(args[1:], kwargs),
+                                   float(value), _call_text(f"scorer[{metric}]", frame, args,
+                                                            kwargs))
+        except Exception as exc:  # noqa: BLE001
+            safety.internal_error("logging a held-out scorer value", exc)
+        return value
+
+    def _get_scorer_wrapper(self, wrapped: Any, instance: Any, args: tuple[Any, ...],
+                            kwargs: dict[str, Any]) -> Any:
+        scorer = wrapped(*args, **kwargs)
+        scoring = args[0] if args else kwargs.get("scoring")
+        if isinstance(scoring, str):
+            try:
+                key = id(scorer)
+
+                def forget(_ref: Any, key: int = key) -> None:
+                    self._scorer_names.pop(key, None)
+
+                self._scorer_names[key] = (weakref.ref(scorer, forget), scoring)
+            except TypeError:
+                pass
+        return scorer
+
+    def _scorer_name(self, scorer: Any) -> str:
+        known = self._scorer_names.get(id(scorer))
+        if known is not None and known[0]() is scorer:
+            return known[1]
+        func = getattr(scorer, "_score_func", None)
+        name = getattr(func, "__name__", None) or type(scorer).__name__
+        return f"neg_{name}" if getattr(scorer, "_sign", 1) < 0 else name
+
+
+def _caller(frame: Any) -> Any:
+    """The first frame above ``frame`` that is not wrapt's (its pure-Python fallback adds one)."""
+    while frame is not None and frame.f_globals.get("__name__", "").startswith("wrapt"):
+        frame = frame.f_back
+    return frame
+
+
+def _partial_fit_wrapper(wrapped: Any, instance: Any, args: tuple[Any, ...],
+                         kwargs: dict[str, Any]) -> Any:
+    if instance is not None:
+        heldout.unlink(instance)
+    return wrapped(*args, **kwargs)
