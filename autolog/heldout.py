@@ -102,10 +102,13 @@ _states_lock = threading.Lock()
 
 @dataclass(eq=False)
 class Link:
-    """A fitted model's run. ``state`` is shared by every model linked to the same run."""
+    """A fitted model's run. ``state`` is shared by every model linked to the same run;
+    ``post_training`` says whether its predictions are registered (the option
+    ``log_post_training_metrics`` when it was linked)."""
 
     state: _RunState
     model_class: str
+    post_training: bool = True
     ref: Any = None
 
     @property
@@ -113,30 +116,34 @@ class Link:
         return self.state.run.run_id  # type: ignore[no-any-return]
 
 
-@dataclass(eq=False)
 class Prediction:
-    """What a registered prediction came from."""
+    """What a registered prediction came from: the model's link, the method, the dataset name
+    and a token of the data it was made on (id and shape, for call signatures)."""
 
-    link: Link
-    method: str
-    dataset: str
-    token: Any  # identifies the data it was made on (id and shape), for call signatures
-    ref: Any = None
+    __slots__ = ("dataset", "link", "method", "ref", "token")
+
+    def __init__(self, link: Link, method: str, dataset: str, token: Any) -> None:
+        self.link = link
+        self.method = method
+        self.dataset = dataset
+        self.token = token
+        self.ref: Any = None
 
 
 _links: dict[int, Link] = {}
 _predictions: dict[int, Prediction] = {}
 
 
-def link(model: Any, run: Any) -> None:
-    """Link ``model`` to ``run`` (an :class:`~autolog.tracking.ActiveRun`): its later
-    predictions count as that run's. A model linked again moves to the new run."""
+def link(model: Any, run: Any, *, post_training: bool = True) -> None:
+    """Link ``model`` to ``run`` (an :class:`~autolog.tracking.ActiveRun`): it is that run's
+    model for :func:`autolog.evaluate`, and with ``post_training`` its later predictions
+    count as that run's. A model linked again moves to the new run."""
     with _states_lock:
         state = _states.get(run.run_id)
         if state is None:
             state = _RunState(run)
             _states[run.run_id] = state
-    _track(_links, model, Link(state, type(model).__name__))
+    _track(_links, model, Link(state, type(model).__name__, post_training))
 
 
 def unlink(model: Any) -> None:

@@ -171,15 +171,9 @@ def flavor_for(model: Any) -> Flavor:
     Raises:
         TypeError: no integration knows the model's type.
     """
-    import sys
+    from autolog.integration import loaded_classes
 
-    from autolog.integration import discover
-
-    for entry_point in discover().values():
-        module_name = entry_point.value.split(":")[0].split(".")[0]
-        cls = entry_point.load()
-        if getattr(cls, "module", module_name) not in sys.modules:
-            continue
+    for cls in loaded_classes():
         flavor = cls.flavor_for(model) if hasattr(cls, "flavor_for") else None
         if flavor is not None:
             return flavor  # type: ignore[no-any-return]

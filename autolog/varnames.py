@@ -24,8 +24,9 @@ from typing import Any
 
 __all__ = ["arg_names", "caller_frame", "passed_name"]
 
-# (code object, offset of the call) -> positional argument names, or None when unknown.
-_cache: dict[tuple[CodeType, int], tuple[str | None, ...] | None] = {}
+# (id of the code object, offset of the call) -> (the code object, positional argument names
+# or None when unknown). Keyed by id: hashing a code object hashes its whole contents.
+_cache: dict[tuple[int, int], tuple[CodeType, tuple[str | None, ...] | None]] = {}
 _cache_lock = threading.Lock()
 # Call sites are few, but every notebook cell run compiles new code objects: bounded.
 _MAX_CACHE = 4096
@@ -77,19 +78,19 @@ def _analyse(code: CodeType, lasti: int) -> tuple[str | None, ...] | None:
 
 def arg_names(frame: FrameType) -> tuple[str | None, ...] | None:
     """Names of the positional arguments of the call ``frame`` is executing (None: unknown)."""
-    key = (frame.f_code, frame.f_lasti)
+    code = frame.f_code
+    key = (id(code), frame.f_lasti)
+    cached = _cache.get(key)
+    if cached is not None and cached[0] is code:
+        return cached[1]
     try:
-        return _cache[key]
-    except KeyError:
-        pass
-    try:
-        found = _analyse(*key)
+        found = _analyse(code, frame.f_lasti)
     except Exception:  # noqa: BLE001 - unknown bytecode of a future Python: no name
         found = None
     with _cache_lock:
         if len(_cache) >= _MAX_CACHE:
             _cache.clear()
-        _cache[key] = found
+        _cache[key] = (code, found)
     return found
 
 
@@ -101,6 +102,9 @@ def caller_frame(depth: int) -> FrameType | None:
         return None
 
 
+_MISSING = object()
+
+
 def _lookup(frame: FrameType, name: str) -> Any:
     if name in frame.f_code.co_varnames or name in frame.f_code.co_cellvars \
             or name in frame.f_code.co_freevars:
@@ -109,9 +113,6 @@ def _lookup(frame: FrameType, name: str) -> Any:
     if value is _MISSING:
         value = frame.f_locals.get(name, _MISSING)
     return value
-
-
-_MISSING = object()
 
 
 def passed_name(frame: FrameType | None, position: int, value: Any) -> str | None:

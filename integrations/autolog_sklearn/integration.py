@@ -87,6 +87,13 @@ class SklearnIntegration(Integration):
                 self.patches.wrap(module, name, _suppress_wrapper)
 
     @classmethod
+    def evaluation_outputs(cls, model: Any, X: Any, y: Any, task: str | None) -> Any:
+        """Predictions for :func:`autolog.evaluate`, or None for a model of another kind."""
+        from autolog_sklearn.evaluation import outputs
+
+        return outputs(model, X, y, task)
+
+    @classmethod
     def flavor_for(cls, model: Any) -> Any:
         from sklearn.base import BaseEstimator
 

@@ -44,20 +44,25 @@ _NOT_METRIC_WORDS = ("distance", "kernel", "pairwise")
 
 def link_fitted(estimator: Any, run: Any) -> None:
     """After an autologged fit: link ``estimator`` (and a search's refitted best estimator) to
-    ``run``, when the option ``log_post_training_metrics`` is on."""
+    ``run``; its predictions are registered when the option ``log_post_training_metrics`` is
+    on."""
     config = activation.current_config()
-    if config is None or not config.log_post_training_metrics:
-        return
-    heldout.link(estimator, run)
+    post_training = bool(config is not None and config.log_post_training_metrics)
+    heldout.link(estimator, run, post_training=post_training)
     best = getattr(estimator, "best_estimator_", None)
     if best is not None:
-        heldout.link(best, run)
+        heldout.link(best, run, post_training=post_training)
 
 
-def _from_sklearn(frame: Any) -> bool:
-    """True when ``frame`` runs scikit-learn's own code (a helper calling the user's model)."""
-    name = frame.f_globals.get("__name__", "") if frame is not None else ""
-    return name == "sklearn" or name.startswith("sklearn.")
+def _user_frame(frame: Any) -> Any:
+    """The calling frame above ``frame``'s wrappers (wrapt's pure-Python fallback adds one),
+    or None when it runs scikit-learn's own code (a helper calling the user's model)."""
+    while frame is not None:
+        module = frame.f_globals.get("__name__") or ""
+        if not module.startswith("wrapt"):
+            return None if module == "sklearn" or module.startswith("sklearn.") else frame
+        frame = frame.f_back
+    return None
 
 
 def _loggable(value: Any) -> bool:
@@ -146,7 +151,7 @@ class PostTraining:
     def _predict_wrapper(self, wrapped: Any, instance: Any, args: tuple[Any, ...],
                          kwargs: dict[str, Any]) -> Any:
         found = heldout.link_of(instance) if instance is not None else None
-        if found is None or not patching.should_record():
+        if found is None or not found.post_training or not patching.should_record():
             return wrapped(*args, **kwargs)
         token = patching.enter_recording()
         try:
@@ -154,8 +159,8 @@ class PostTraining:
         finally:
             patching.exit_recording(token)
         try:
-            frame = _caller(sys._getframe(1))
-            if not _from_sklearn(frame):
+            frame = _user_frame(sys._getframe(1))
+            if frame is not None:
                 data = args[0] if args else kwargs.get("X")
                 name = varnames.passed_name(frame, 0, data) if args else None
                 dataset = heldout.dataset_name(found, name, data)
@@ -167,7 +172,7 @@ class PostTraining:
     def _score_wrapper(self, wrapped: Any, instance: Any, args: tuple[Any, ...],
                        kwargs: dict[str, Any]) -> Any:
         found = heldout.link_of(instance) if instance is not None else None
-        if found is None or not patching.should_record():
+        if found is None or not found.post_training or not patching.should_record():
             return wrapped(*args, **kwargs)
         token = patching.enter_recording()
         try:
@@ -175,8 +180,8 @@ class PostTraining:
         finally:
             patching.exit_recording(token)
         try:
-            frame = _caller(sys._getframe(1))
-            if _loggable(value) and not _from_sklearn(frame):
+            frame = _user_frame(sys._getframe(1))
+            if _loggable(value) and frame is not None:
                 data = args[0] if args else kwargs.get("X")
                 name = varnames.passed_name(frame, 0, data) if args else None
                 dataset = heldout.dataset_name(found, name, data)
@@ -213,8 +218,8 @@ class PostTraining:
                 break
         if found is None:
             return
-        frame = _caller(sys._getframe(2))  # _log_metric <- wrapper <- the caller
-        if _from_sklearn(frame):
+        frame = _user_frame(sys._getframe(2))  # _log_metric <- wrapper <- the caller
+        if frame is None:
             return
         heldout.log_metric(found.link, metric, found.dataset, _signature(args, kwargs),
                            float(value), _call_text(metric, frame, args, kwargs))
@@ -223,7 +228,7 @@ class PostTraining:
                         kwargs: dict[str, Any]) -> Any:
         model = args[0] if args else kwargs.get("estimator")
         found = heldout.link_of(model) if model is not None else None
-        if found is None or not patching.should_record():
+        if found is None or not found.post_training or not patching.should_record():
             return wrapped(*args, **kwargs)
         token = patching.enter_recording()
         try:
@@ -231,8 +236,8 @@ class PostTraining:
         finally:
             patching.exit_recording(token)
         try:
-            frame = _caller(sys._getframe(1))
-            if _loggable(value) and not _from_sklearn(frame) and len(args) > 1:
+            frame = _user_frame(sys._getframe(1))
+            if _loggable(value) and frame is not None and len(args) > 1:
                 name = varnames.passed_name(frame, 1, args[1])
                 dataset = heldout.dataset_name(found, name, args[1])
                 metric = self._scorer_name(instance)
@@ -266,13 +271,6 @@ class PostTraining:
         func = getattr(scorer, "_score_func", None)
         name = getattr(func, "__name__", None) or type(scorer).__name__
         return f"neg_{name}" if getattr(scorer, "_sign", 1) < 0 else name
-
-
-def _caller(frame: Any) -> Any:
-    """The first frame above ``frame`` that is not wrapt's (its pure-Python fallback adds one)."""
-    while frame is not None and frame.f_globals.get("__name__", "").startswith("wrapt"):
-        frame = frame.f_back
-    return frame
 
 
 def _partial_fit_wrapper(wrapped: Any, instance: Any, args: tuple[Any, ...],
