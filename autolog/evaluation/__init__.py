@@ -1,6 +1,6 @@
 """Evaluation on held-out data: :func:`evaluate` and what it computes.
 
-* :mod:`autolog.evaluation.evaluate` — which run gets the metrics, and the logging;
+* :mod:`autolog.evaluation.evaluator`— which run gets the metrics, and the logging;
 * :mod:`autolog.evaluation.outputs` — a model's predictions, whatever its framework;
 * :mod:`autolog.evaluation.metrics` — classification and regression metrics (numpy only);
 * :mod:`autolog.evaluation.curves` — the data behind the plots (confusion matrix, ROC, PR,
@@ -11,7 +11,7 @@ Post-training metrics (``model.score(X_test, y_test)`` and ``sklearn.metrics`` o
 predictions, logged with no code change) are :mod:`autolog.heldout` and the integrations.
 """
 
-from autolog.evaluation.evaluate import evaluate
+from autolog.evaluation.evaluator import evaluate
 from autolog.evaluation.result import EvaluationResult
 
 __all__ = ["EvaluationResult", "evaluate"]
