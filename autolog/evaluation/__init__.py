@@ -1,6 +1,6 @@
 """Evaluation on held-out data: :func:`evaluate` and what it computes.
 
-* :mod:`autolog.evaluation.evaluator`— which run gets the metrics, and the logging;
+* :mod:`autolog.evaluation.evaluator` — which run gets the metrics, and the logging;
 * :mod:`autolog.evaluation.outputs` — a model's predictions, whatever its framework;
 * :mod:`autolog.evaluation.metrics` — classification and regression metrics (numpy only);
 * :mod:`autolog.evaluation.curves` — the data behind the plots (confusion matrix, ROC, PR,
