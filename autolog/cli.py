@@ -21,6 +21,7 @@ __all__ = ["cli", "echo_json", "main", "print_table", "store_option"]
 # name -> "module:attribute" of a click command, loaded lazily.
 LAZY_COMMANDS: dict[str, str] = {
     "demo": "autolog.demo:demo",
+    "evaluate": "autolog.cli_evaluate:evaluate",
     "runs": "autolog.cli_runs:runs",
     "run": "autolog.cli_run:run",
     "models": "autolog.cli_models:models",

@@ -68,7 +68,7 @@ class _Target:
         self.signature = signature
 
 
-def _from_uri(uri: str, store: Any) -> _Target:
+def _from_uri(uri: str, store: Any, load: dict[str, Any]) -> _Target:
     from autolog import registry
     from autolog.loading import load_model
 
@@ -77,25 +77,25 @@ def _from_uri(uri: str, store: Any) -> _Target:
         if not run_id or not artifact:
             raise InvalidNameError(f"Malformed run URI {uri!r}: expected "
                                    "runs:/<run_id>/<artifact_path>, e.g. runs:/3f2a.../model.")
-        loaded = load_model(store.download_artifacts(run_id, artifact))
+        loaded = load_model(store.download_artifacts(run_id, artifact), **load)
         return _Target(loaded.native, uri, run_id, signature=loaded.signature)
     if uri.startswith("models:/"):
         name, kind, value = registry.parse_model_uri(uri)
         mv = registry.get_model_version(name, f"@{value}" if kind == "alias" else
                                         "latest" if kind == "latest" else int(value),  # type: ignore[arg-type]
                                         store=store)
-        loaded = load_model(store.download_model_version(mv.name, mv.version))
+        loaded = load_model(store.download_model_version(mv.name, mv.version), **load)
         return _Target(loaded.native, f"{uri} (v{mv.version})", mv.run_id,
                        signature=loaded.signature)
-    loaded = load_model(uri)
+    loaded = load_model(uri, **load)
     return _Target(loaded.native, str(loaded.path), loaded.run_id, signature=loaded.signature)
 
 
-def _target(model: Any, store: Any) -> _Target:
+def _target(model: Any, store: Any, load: dict[str, Any]) -> _Target:
     from autolog.loading import LoadedModel
 
     if isinstance(model, (str, os.PathLike)):
-        return _from_uri(os.fspath(model), store)
+        return _from_uri(os.fspath(model), store, load)
     if isinstance(model, LoadedModel):
         return _Target(model.native, str(model.path), model.run_id, signature=model.signature)
     found = heldout.link_of(model)
@@ -162,7 +162,8 @@ def _compute(outputs: Any) -> tuple[dict[str, float], list[dict[str, Any]], dict
 
 
 def evaluate(model: Any, X: Any, y: Any = None, *, name: str = "eval", task: str | None = None,
-             store: Any = None) -> EvaluationResult:
+             store: Any = None, format: str | None = None, allow_pickle: bool = True
+             ) -> EvaluationResult:
     """Evaluate ``model`` on held-out data and log the metrics to its run.
 
     Parameters:
@@ -176,6 +177,7 @@ def evaluate(model: Any, X: Any, y: Any = None, *, name: str = "eval", task: str
         task: ``"classification"`` or ``"regression"``; default from the model, else from the
             outputs and targets.
         store: the store (or its URI) holding the model's run; default the current store.
+        format, allow_pickle: for a URI or folder, as in :func:`autolog.load_model`.
 
     Returns:
         An :class:`~autolog.evaluation.result.EvaluationResult` (``.metrics``, ``.run_id``,
@@ -195,7 +197,7 @@ def evaluate(model: Any, X: Any, y: Any = None, *, name: str = "eval", task: str
     check_name(name)
     check_task(task)
     target_store = _open_store(store)
-    target = _target(model, target_store)
+    target = _target(model, target_store, {"format": format, "allow_pickle": allow_pickle})
     with patching.suspended():  # the model's predictions here are not post-training metrics
         data = X
         if target.signature is not None and hasattr(X, "shape"):
