@@ -190,12 +190,14 @@ class Comparison:
                  runs: Mapping[int, Run] | None = None) -> None:
         self.name = name
         self.versions = sorted(versions, key=lambda v: v.version)
+        #: version number -> its source run as read when compared (when it could be read)
+        self.runs: dict[int, Run] = dict(runs or {})
         # version -> metric -> value: the version's copy, updated from its run when given.
         self._values: dict[int, dict[str, float]] = {}
         # held-out metric -> its dataset
         self._dataset: dict[str, str] = {}
         for v in self.versions:
-            run = (runs or {}).get(v.version)
+            run = self.runs.get(v.version)
             raw = {**v.metrics, **(run.metrics if run is not None else {})}
             datasets = heldout_datasets(run.tags) if run is not None else {}
             model_class = v.model_class or (run.model_name if run is not None else "")
@@ -230,6 +232,11 @@ class Comparison:
     def dataset_of(self, metric: str) -> str | None:
         """The dataset of a held-out metric, None for a training (or other) metric."""
         return self._dataset.get(metric)
+
+    def is_count(self, metric: str) -> bool:
+        """True for a metric that counts rather than rates (``example_count_holdout``): it
+        has no best value."""
+        return _informational(metric, self._dataset.get(metric))
 
     def values(self, metric: str) -> dict[int, float]:
         """Version number -> value of ``metric``, for the versions that have it."""
@@ -336,7 +343,7 @@ class Comparison:
         Parameters:
             goal: ``"max"`` or ``"min"``; default :func:`metric_goal`.
         """
-        if not _ranked and _informational(metric, self._dataset.get(metric)):
+        if not _ranked and self.is_count(metric):
             return []
         goal = goal or metric_goal(metric)
         values = {n: value for n, value in self.values(metric).items() if not math.isnan(value)}
@@ -379,7 +386,7 @@ class Comparison:
                 "(best marked *)"
             found = self.values(metric)
             cells = [_number(found[v.version]) if v.version in found else "-" for v in vs]
-            if _informational(metric, dataset):
+            if self.is_count(metric):
                 add(section, metric, cells)
                 continue
             goal = metric_goal(metric)

@@ -39,10 +39,22 @@ def _is_name_load(opname: str) -> bool:
     return opname in _NAME_LOADS or opname.startswith("LOAD_FAST")
 
 
+def _effect(ins: dis.Instruction) -> int:
+    return dis.stack_effect(ins.opcode, ins.arg if ins.opcode >= dis.HAVE_ARGUMENT else None,
+                            jump=False)
+
+
 def _analyse(code: CodeType, lasti: int) -> tuple[str | None, ...] | None:
-    """Positional argument names of the call at ``lasti`` (keyword arguments are dropped)."""
+    """Positional argument names of the call at ``lasti`` (keyword arguments are dropped).
+
+    Walking back from the call, each argument's expression ends where the stack holds one
+    value more than where it started (``dis.stack_effect``); an expression that is a single
+    load of a name is that name, anything else (``X[idx]``, a call) has none.
+    """
     instructions = list(dis.get_instructions(code))
-    index = next((i for i, ins in enumerate(instructions) if ins.offset == lasti), None)
+    # The instruction being executed: f_lasti may point into its inline cache (3.11+).
+    index = next((i for i in range(len(instructions) - 1, -1, -1)
+                  if instructions[i].offset <= lasti), None)
     if index is None:
         return None
     call = instructions[index]
@@ -62,16 +74,30 @@ def _analyse(code: CodeType, lasti: int) -> tuple[str | None, ...] | None:
         j -= 1
     names: list[str | None] = []  # last argument first
     while len(names) < argc and j >= 0:
-        ins = instructions[j]
-        if _is_name_load(ins.opname):
-            loaded = ins.argval if isinstance(ins.argval, tuple) else (ins.argval,)
-            names.extend(str(n) for n in reversed(loaded))
-        elif ins.opname in _CONST_LOADS:
-            names.append(None)
-        else:
+        end, depth = j, 0
+        while j >= 0:
+            ins = instructions[j]
+            if ins.is_jump_target and j != end:
+                return _padded(names, argc, keywords)  # control flow inside: give up here
+            depth += _effect(ins)
+            if depth >= 1:
+                break
+            j -= 1
+        if j < 0:
             break
+        ins = instructions[j]
+        if j == end and _is_name_load(ins.opname):
+            loaded = ins.argval if isinstance(ins.argval, tuple) else (ins.argval,)
+            names.extend(str(n) for n in reversed(loaded))  # a double load is two arguments
+        else:
+            names.extend([None] * depth)
         j -= 1
-    names += [None] * (argc - len(names))
+    return _padded(names, argc, keywords)
+
+
+def _padded(names: list[str | None], argc: int, keywords: int) -> tuple[str | None, ...]:
+    """Argument names in call order, positional ones only (``names`` is last first)."""
+    names = names + [None] * (argc - len(names))
     ordered = list(reversed(names[:argc]))
     return tuple(ordered[: argc - keywords])
 

@@ -24,6 +24,7 @@ from autolog import registry
 from autolog.errors import InvalidNameError, ModelFolderError, NotFoundError, StoreError
 from autolog.runs import STATUSES, Metric, Run
 from autolog.stores.base import Store
+from autolog.ui import heldout
 from autolog.ui.folder import FolderView, describe_folder
 from autolog.ui.listing import FilterError, RunReader, list_runs
 
@@ -164,7 +165,10 @@ def run(run_id: str) -> str:
     return render_template(
         "run.html", run=found, charts=chart_series(found.metric_history), folders=folders,
         model_names=names, registry_error=registry_error, versions=versions,
-        single_metrics=sorted(k for k, v in found.metric_history.items() if len(v) < 2))
+        single_metrics=sorted(k for k, v in found.metric_history.items() if len(v) < 2),
+        tags=heldout.shown_tags(found.tags), metrics=heldout.other_metrics(found),
+        heldout_groups=heldout.heldout_groups(found),
+        evaluation_panels=heldout.evaluation_panels(store(), found))
 
 
 @runs_bp.route("/runs/<run_id>/files/<path:path>")
