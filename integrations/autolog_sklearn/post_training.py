@@ -54,12 +54,17 @@ def link_fitted(estimator: Any, run: Any) -> None:
         heldout.link(best, run, post_training=post_training)
 
 
+# Frames between the caller and a wrapper: wrapt's pure-Python fallback, and the parameter
+# validation that decorates scikit-learn's public functions (wrapped inside it).
+_PASS_THROUGH = ("wrapt", "sklearn.utils._param_validation")
+
+
 def _user_frame(frame: Any) -> Any:
-    """The calling frame above ``frame``'s wrappers (wrapt's pure-Python fallback adds one),
-    or None when it runs scikit-learn's own code (a helper calling the user's model)."""
+    """The calling frame above ``frame``'s wrappers, or None when it runs scikit-learn's own
+    code (a helper calling the user's model, a metric calling another)."""
     while frame is not None:
         module = frame.f_globals.get("__name__") or ""
-        if not module.startswith("wrapt"):
+        if not module.startswith(_PASS_THROUGH):
             return None if module == "sklearn" or module.startswith("sklearn.") else frame
         frame = frame.f_back
     return None
@@ -132,20 +137,34 @@ class PostTraining:
 
     def patch_metrics(self, module: ModuleType) -> None:
         """Wrap the public metric functions of ``sklearn.metrics``, its scorers and
-        ``get_scorer``."""
+        ``get_scorer``.
+
+        A function decorated by scikit-learn's parameter validation (all of them in
+        scikit-learn 1.3+) is wrapped inside the decorator, so a name imported before
+        autolog was enabled (``from sklearn.metrics import f1_score``, then
+        ``autolog.enable()``) logs too; any other is wrapped as a module attribute.
+        """
         for name in getattr(module, "__all__", ()):
             func = getattr(module, name, None)
             if (name in _NOT_METRICS or name.startswith("plot_") or isinstance(func, type)
                     or not callable(func) or any(w in name for w in _NOT_METRIC_WORDS)
                     or patching.is_autolog_wrapper(func)):
                 continue
-            self.patches.wrap(module, name, self._metric_wrapper)
+            self._wrap_function(module, name, func, self._metric_wrapper)
         if "get_scorer" in vars(module):
-            self.patches.wrap(module, "get_scorer", self._get_scorer_wrapper)
+            self._wrap_function(module, "get_scorer", module.get_scorer,
+                                self._get_scorer_wrapper)
         scorer_module = sys.modules.get("sklearn.metrics._scorer")
         base = getattr(scorer_module, "_BaseScorer", None)
         if base is not None and "__call__" in vars(base):
             self.patches.wrap(base, "__call__", self._scorer_wrapper)
+
+    def _wrap_function(self, module: ModuleType, name: str, func: Any, wrapper: Any) -> None:
+        patch = patching.wrap_decorated(func, wrapper)
+        if patch is not None:
+            self.patches.add(patch)
+        else:
+            self.patches.wrap(module, name, wrapper)
 
     # -- wrappers ---------------------------------------------------------------------------
     def _predict_wrapper(self, wrapped: Any, instance: Any, args: tuple[Any, ...],
