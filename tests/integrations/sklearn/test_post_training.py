@@ -233,6 +233,7 @@ def test_links_die_with_models_and_predictions(store, data):
     model_id = id(model)
     assert heldout.link_of(model) is not None and heldout.prediction_of(pred) is not None
     accuracy_score(y_test, pred)
+    autolog.flush()  # the writer is done with the fit (it held the model until then)
     del pred, model
     gc.collect()
     # Nothing autolog holds keeps the user's arrays or model alive, and the tables shrink.
