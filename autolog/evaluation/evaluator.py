@@ -112,7 +112,9 @@ def _digest(X: Any, y: Any) -> tuple[str, list[int]]:
     shape: list[int] = []
     for data in (X, y):
         if data is None or not (hasattr(data, "shape") or isinstance(data, (list, tuple))):
-            continue  # a DataLoader: its targets stand for it (see _describe_data)
+            continue  # a DataLoader: the targets it yielded stand for it
+        if hasattr(data, "to_frame") and not hasattr(data, "columns"):
+            data = data.to_frame()  # a pandas Series
         found = datasets.fingerprint(data)
         parts.append(found["digest"])
         shape = shape or list(found["shape"])
