@@ -99,6 +99,8 @@ def outputs(model: Any, X: Any, y: Any, task: str | None) -> Outputs | None:
     finally:
         module.train(was_training)
     out = np.asarray(out)
+    if y_true.ndim == 2 and y_true.shape[1] == 1:
+        y_true = y_true.reshape(-1)  # (n, 1) targets, as BCE and MSE losses take them
     if task is None:
         columns = out.shape[1] if out.ndim == 2 else 1
         labels = y_true.dtype.kind in "iub" and y_true.ndim == 1
