@@ -9,9 +9,10 @@ What is logged, all through the background writer:
 
 * the metrics of :mod:`autolog.evaluation.metrics`, as ``<metric>_<name>``;
 * the tag ``autolog.heldout.<name>``: JSON with the data's digest (of the inputs and targets;
-  for a DataLoader, of the targets it yielded) and shape, the task and the model, so that two evaluations on the same data are recognisably comparable; a second
-  evaluation under the same name on *different* data is logged as ``<name>-2`` (then ``-3``);
-  on the same data it updates the values under the same name;
+  for a DataLoader, of the targets it yielded) and shape, the task and the model, so that two
+  evaluations on the same data are recognisably comparable; a second evaluation under the
+  same name on *different* data is logged as ``<name>-2`` (then ``-3``); on the same data it
+  updates the values under the same name;
 * the plot data of :mod:`autolog.evaluation.curves` as JSON files under ``evaluation/<name>/``
   (written once per name), with ``metrics.json`` holding the metrics and per-class table;
 * for a store that keeps them (MLflow), the data as a run input with context ``evaluation``.
