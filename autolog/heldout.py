@@ -40,7 +40,6 @@ __all__ = [
     "HeldoutMetric",
     "Link",
     "Prediction",
-    "dataset_of_key",
     "heldout_datasets",
     "link",
     "link_of",
@@ -92,8 +91,10 @@ class _RunState:
     lock: threading.Lock = field(default_factory=threading.Lock)
     unnamed: dict[Any, str] = field(default_factory=dict)
     datasets: set[str] = field(default_factory=set)
-    # (metric, dataset) -> [(call signature, value, key)]
-    calls: dict[tuple[str, str], list[tuple[Any, float, str]]] = field(default_factory=dict)
+    # (metric, dataset) -> keys logged so far under that name (the next gets -<n+1>)
+    counts: dict[tuple[str, str], int] = field(default_factory=dict)
+    # (metric, dataset, call signature) -> the values it logged (NaN as the string "nan")
+    calls: dict[tuple[str, str, Any], set[Any]] = field(default_factory=dict)
 
 
 _states: weakref.WeakValueDictionary[str, _RunState] = weakref.WeakValueDictionary()
@@ -234,10 +235,6 @@ def logged_since(position: int) -> tuple[list[HeldoutMetric], int]:
         return _logged[position:], len(_logged)
 
 
-def _same(a: float, b: float) -> bool:
-    return a == b or (math.isnan(a) and math.isnan(b))
-
-
 def _clip(text: str) -> str:
     return text if len(text) <= _MAX_CALL_TEXT else text[:_MAX_CALL_TEXT - 3] + "..."
 
@@ -256,14 +253,18 @@ def log_metric(found: Link, metric: str, dataset: str, signature: Any, value: fl
     """
     state = found.state
     tags: dict[str, str] = {}
+    seen_as = "nan" if math.isnan(value) else value
     with state.lock:
-        calls = state.calls.setdefault((metric, dataset), [])
-        for seen, seen_value, _key in calls:
-            if seen == signature and _same(seen_value, value):
-                return None
-        index = len(calls) + 1
+        try:
+            seen = state.calls.setdefault((metric, dataset, signature), set())
+        except TypeError:  # an argument token that cannot be hashed: never "the same call"
+            seen = set()
+        if seen_as in seen:
+            return None
+        seen.add(seen_as)
+        index = state.counts.get((metric, dataset), 0) + 1
+        state.counts[(metric, dataset)] = index
         key = f"{metric}_{dataset}" if index == 1 else f"{metric}-{index}_{dataset}"
-        calls.append((signature, value, key))
         if dataset not in state.datasets:
             state.datasets.add(dataset)
             tags[DATASET_TAG + dataset] = json.dumps({"source": "post_training"})
@@ -287,13 +288,3 @@ def heldout_datasets(tags: Mapping[str, str]) -> dict[str, dict[str, Any]]:
                 info = {}
             out[key[len(DATASET_TAG):]] = info if isinstance(info, dict) else {}
     return out
-
-
-def dataset_of_key(key: str, datasets: Any) -> str | None:
-    """The held-out dataset a metric key belongs to (the longest ``_<dataset>`` suffix)."""
-    best = None
-    for name in datasets:
-        if key.endswith("_" + name) and len(key) > len(name) + 1 and \
-                (best is None or len(name) > len(best)):
-            best = name
-    return best

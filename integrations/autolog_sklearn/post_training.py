@@ -74,9 +74,8 @@ def _loggable(value: Any) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
-def _token(value: Any) -> Any:
+def _token(value: Any, found: heldout.Prediction | None) -> Any:
     """What identifies an argument in a call signature."""
-    found = heldout.prediction_of(value)
     if found is not None:
         return ("prediction", found.link.run_id, found.method, found.token)
     if value is None or isinstance(value, (str, bool, int, float)):
@@ -84,8 +83,7 @@ def _token(value: Any) -> Any:
     return heldout.data_token(value)
 
 
-def _describe(value: Any, name: str | None) -> str:
-    found = heldout.prediction_of(value)
+def _describe(value: Any, name: str | None, found: heldout.Prediction | None) -> str:
     if found is not None:
         text = f"<{found.link.model_class}.{found.method}({found.dataset})>"
         return f"{name}={text}" if name else text
@@ -96,18 +94,23 @@ def _describe(value: Any, name: str | None) -> str:
     return f"<{type(value).__name__}>"
 
 
-def _call_text(function: str, frame: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
-               ) -> str:
+def _examine(function: str, frame: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+             ) -> tuple[Any, str]:
+    """The call's signature (what identifies its inputs and options) and its readable form,
+    ``f1_score(y_test, pred=<LogisticRegression.predict(X_test)>, average='macro')``."""
     names = varnames.arg_names(frame) if frame is not None else None
-    parts = [_describe(a, names[i] if names is not None and i < len(names) else None)
-             for i, a in enumerate(args)]
-    parts += [f"{k}={_describe(v, None)}" for k, v in kwargs.items()]
-    return f"{function}({', '.join(parts)})"
-
-
-def _signature(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-    return (tuple(_token(a) for a in args),
-            tuple(sorted((k, _token(v)) for k, v in kwargs.items())))
+    tokens, parts = [], []
+    for i, value in enumerate(args):
+        found = heldout.prediction_of(value)
+        tokens.append(_token(value, found))
+        parts.append(_describe(value, names[i] if names is not None and i < len(names)
+                               else None, found))
+    options = []
+    for key, value in kwargs.items():
+        found = heldout.prediction_of(value)
+        options.append((key, _token(value, found)))
+        parts.append(f"{key}={_describe(value, None, found)}")
+    return (tuple(tokens), tuple(sorted(options))), f"{function}({', '.join(parts)})"
 
 
 class PostTraining:
@@ -205,9 +208,8 @@ class PostTraining:
                 name = varnames.passed_name(frame, 0, data) if args else None
                 dataset = heldout.dataset_name(found, name, data)
                 metric = f"{found.model_class}_score"
-                heldout.log_metric(found, metric, dataset, _signature(args, kwargs),
-                                   float(value),
-                                   _call_text(f"{found.model_class}.score", frame, args, kwargs))
+                signature, text = _examine(f"{found.model_class}.score", frame, args, kwargs)
+                heldout.log_metric(found, metric, dataset, signature, float(value), text)
         except Exception as exc:  # noqa: BLE001
             safety.internal_error("logging a held-out score", exc)
         return value
@@ -240,8 +242,8 @@ class PostTraining:
         frame = _user_frame(sys._getframe(2))  # _log_metric <- wrapper <- the caller
         if frame is None:
             return
-        heldout.log_metric(found.link, metric, found.dataset, _signature(args, kwargs),
-                           float(value), _call_text(metric, frame, args, kwargs))
+        signature, text = _examine(metric, frame, args, kwargs)
+        heldout.log_metric(found.link, metric, found.dataset, signature, float(value), text)
 
     def _scorer_wrapper(self, wrapped: Any, instance: Any, args: tuple[Any, ...],
                         kwargs: dict[str, Any]) -> Any:
@@ -260,9 +262,8 @@ class PostTraining:
                 name = varnames.passed_name(frame, 1, args[1])
                 dataset = heldout.dataset_name(found, name, args[1])
                 metric = self._scorer_name(instance)
-                heldout.log_metric(found, metric, dataset, _signature(args[1:], kwargs),
-                                   float(value), _call_text(f"scorer[{metric}]", frame, args,
-                                                            kwargs))
+                signature, text = _examine(f"scorer[{metric}]", frame, args, kwargs)
+                heldout.log_metric(found, metric, dataset, signature, float(value), text)
         except Exception as exc:  # noqa: BLE001
             safety.internal_error("logging a held-out scorer value", exc)
         return value

@@ -1,0 +1,184 @@
+"""Post-training metrics: what they add to ``predict`` and to a metric call, side by side.
+
+One interpreter, autolog enabled, a model fitted through autolog (so linked to its run). Each
+measure alternates blocks of calls *with* autolog's wrapper in place and *without* it (the
+patch taken out and put back between blocks: the same function objects, the same data, the
+same process), repeated; the figure is the median over blocks of the per-call difference.
+
+* ``predict``, linked model: ``LogisticRegression.predict`` on 20 rows (registering the
+  output: the link, the dataset name from the caller's bytecode, one weak reference);
+* ``predict``, model autolog never saw (the wrapper only looks the model up);
+* a tiny estimator whose ``predict`` does nearly nothing: the wrapper's cost alone;
+* ``accuracy_score(y_test, pred)`` on a linked prediction, the same call again (found in the
+  run's call list: logged once);
+* a metric that logs a new value on every call (a trivial function wrapped like
+  ``sklearn.metrics``' ones): the calling-thread cost of logging one metric (name, tags,
+  handing it to the writer);
+* ``accuracy_score`` on an array no model produced.
+
+Targets: at most 5 µs per ``predict``, at most 20 µs per metric call. Prints a table and writes
+``benchmarks/results/bench_post_training.json``.
+
+    python benchmarks/bench_post_training.py [--blocks 15] [--calls 400]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+import types
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+
+def _timed(fn: Callable[[], Any], calls: int) -> float:
+    start = time.perf_counter()
+    for _ in range(calls):
+        fn()
+    return (time.perf_counter() - start) / calls * 1e6
+
+
+def side_by_side(fn: Callable[[], Any], on: Callable[[], None], off: Callable[[], None],
+                 blocks: int, calls: int) -> dict[str, float]:
+    """Median µs per call with the patch in place and without, in alternating blocks."""
+    with_patch, without = [], []
+    fn()
+    for i in range(blocks):
+        for patched in ((True, False) if i % 2 == 0 else (False, True)):
+            (on if patched else off)()
+            (with_patch if patched else without).append(_timed(fn, calls))
+    on()
+    diffs = [a - b for a, b in zip(with_patch, without, strict=True)]
+    return {"patched_us": statistics.median(with_patch),
+            "unpatched_us": statistics.median(without),
+            "added_us": statistics.median(diffs)}
+
+
+def toggler(owner: Any, name: str) -> tuple[Callable[[], None], Callable[[], None]]:
+    """(put the wrapper back, take it out) for a patched class attribute."""
+    wrapper = vars(owner)[name]
+    original = wrapper.__wrapped__
+    return (lambda: setattr(owner, name, wrapper)), (lambda: setattr(owner, name, original))
+
+
+def cell_toggler(function: Any) -> tuple[Callable[[], None], Callable[[], None]]:
+    """(put the wrapper back, take it out) for a function wrapped inside its decorator."""
+    index = function.__code__.co_freevars.index("func")
+    cell = function.__closure__[index]
+    wrapper = cell.cell_contents
+    original = wrapper.__wrapped__
+
+    def on() -> None:
+        cell.cell_contents = wrapper
+
+    def off() -> None:
+        cell.cell_contents = original
+
+    return on, off
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--blocks", type=int, default=15)
+    parser.add_argument("--calls", type=int, default=400)
+    args = parser.parse_args()
+    warnings.simplefilter("ignore")
+
+    import autolog
+
+    store = tempfile.mkdtemp(prefix="bench-post-training-")
+    autolog.enable(store=store, log_models=False)
+
+    import numpy as np
+    from sklearn.base import BaseEstimator, ClassifierMixin
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.linear_model._base import LinearClassifierMixin
+    from sklearn.metrics import accuracy_score
+
+    from autolog import heldout, patching
+
+    class Tiny(ClassifierMixin, BaseEstimator):
+        def fit(self, X: Any, y: Any) -> Tiny:
+            self.classes_ = np.unique(y)
+            return self
+
+        def predict(self, X: Any) -> Any:
+            return np.zeros(len(X), dtype=int)
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(2000, 10))
+    y = (X[:, 0] + rng.normal(scale=0.5, size=2000) > 0).astype(int)
+    X_test, y_test = X[:20], y[:20]
+    model = LogisticRegression().fit(X[200:], y[200:])
+    tiny = Tiny().fit(X[200:], y[200:])
+    with patching.suspended():
+        unseen = LogisticRegression().fit(X[200:], y[200:])
+    autolog.flush()
+    assert heldout.link_of(model) is not None and heldout.link_of(unseen) is None
+
+    pred = model.predict(X_test)
+    other = np.zeros(20, dtype=int)
+    integration = __import__("autolog.activation", fromlist=["_"])._integrations["sklearn"]
+    fake = types.ModuleType("fake_metrics")
+    counter = iter(range(10**9))
+
+    def fresh_score(y_true: Any, y_pred: Any) -> float:
+        return float(next(counter))  # a new value every call: a new metric every call
+
+    fake.fresh_score = fresh_score
+    patch = patching.wrap_attribute(fake, "fresh_score", integration.post_training._metric_wrapper)
+
+    def fresh_on() -> None:
+        fake.fresh_score = patch.replacement
+
+    def fresh_off() -> None:
+        fake.fresh_score = fresh_score
+
+    predict_on, predict_off = toggler(LinearClassifierMixin, "predict")
+    tiny_on, tiny_off = toggler(Tiny, "predict")
+    metric_on, metric_off = cell_toggler(accuracy_score)
+    b, c = args.blocks, args.calls
+    results = {
+        "predict, linked LogisticRegression (20 rows)":
+            side_by_side(lambda: model.predict(X_test), predict_on, predict_off, b, c),
+        "predict, model autolog never saw":
+            side_by_side(lambda: unseen.predict(X_test), predict_on, predict_off, b, c),
+        "predict, linked trivial estimator":
+            side_by_side(lambda: tiny.predict(X_test), tiny_on, tiny_off, b, c),
+        "accuracy_score on a linked prediction (repeat)":
+            side_by_side(lambda: accuracy_score(y_test, pred), metric_on, metric_off, b, c),
+        "a metric logging a new value each call":
+            side_by_side(lambda: fake.fresh_score(y_test, pred), fresh_on, fresh_off, b,
+                         max(50, c // 4)),
+        "accuracy_score on an unlinked array":
+            side_by_side(lambda: accuracy_score(y_test, other), metric_on, metric_off, b, c),
+    }
+    autolog.flush()
+    run = autolog.search_runs()
+    logged = sum(1 for r in run for k in r.metrics if k.startswith("fresh_score"))
+    autolog.disable()
+
+    print(f"{'call':<50}{'with (µs)':>12}{'without (µs)':>14}{'added (µs)':>12}")
+    for label, r in results.items():
+        print(f"{label:<50}{r['patched_us']:>12.2f}{r['unpatched_us']:>14.2f}"
+              f"{r['added_us']:>12.2f}")
+    predict_added = max(results[k]["added_us"] for k in results if k.startswith("predict"))
+    metric_added = max(results[k]["added_us"] for k in results if "predict" not in k)
+    print(f"\nlargest addition: {predict_added:.2f} µs per predict (target <= 5 µs), "
+          f"{metric_added:.2f} µs per metric call (target <= 20 µs); "
+          f"{logged} metrics logged by the 'new value' measure (sanity check).")
+    out = Path(__file__).parent / "results"
+    out.mkdir(exist_ok=True)
+    (out / "bench_post_training.json").write_text(json.dumps(
+        {"python": sys.version.split()[0], "blocks": b, "calls": c, "results": results,
+         "metrics_logged": logged}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
