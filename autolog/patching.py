@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import inspect
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from types import ModuleType
@@ -91,6 +92,23 @@ class _ModuleFunctionWrapper(_Wrapper):
 
     def __reduce__(self) -> Any:
         return self.__qualname__
+
+
+class _DecoratedWrapper(_Wrapper):
+    """The wrapper :func:`wrap_decorated` puts in a decorator's closure cell.
+
+    scikit-learn's parameter validation calls ``inspect.signature(func)`` on every call;
+    through a proxy that walks to the wrapped function each time, which costs more than the
+    rest of the wrapper. The signature is computed once and kept on the wrapper.
+    """
+
+    @property
+    def __signature__(self) -> inspect.Signature:
+        found: inspect.Signature | None = getattr(self, "_self_signature", None)
+        if found is None:
+            found = inspect.signature(self.__wrapped__)
+            self._self_signature = found  # wrapt keeps _self_* names on the wrapper itself
+        return found
 
 
 def is_recording() -> bool:
@@ -238,7 +256,7 @@ def wrap_decorated(function: Any, wrapper: Wrapper) -> CellPatch | None:
         except ValueError:
             continue
         if held is inner:
-            replacement = _Wrapper(inner, wrapper)
+            replacement = _DecoratedWrapper(inner, wrapper)
             cell.cell_contents = replacement
             return CellPatch(cell, inner, replacement)
         if is_autolog_wrapper(held) and held.__wrapped__ is inner:
