@@ -382,6 +382,8 @@ class Comparison:
         others = "training metrics" if self._dataset else "metrics"
         for metric in self.metric_names:
             dataset = self._dataset.get(metric)
+            if dataset and "_class_" in metric:
+                continue  # per-class evaluation metrics: in to_dict(), not in the table
             section = f"{f'held-out metrics on {dataset}' if dataset else others} " \
                 "(best marked *)"
             found = self.values(metric)

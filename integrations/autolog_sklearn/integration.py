@@ -10,7 +10,10 @@ Targets:
   (``cross_val_score``, ``cross_validate``, ``learning_curve`` ...): inside them nothing records,
   so cross-validation leaves no stray runs.
 
-Only the outermost fit records (re-entry guard), so a Pipeline or a search is one run.
+Only the outermost fit records (re-entry guard), so a Pipeline or a search is one run. A
+recorded fit links the fitted estimator to its run for post-training metrics
+(:mod:`autolog_sklearn.post_training`, which patches the inference methods, ``score``,
+``sklearn.metrics`` and scorers); any fit of a linked estimator first unlinks it.
 """
 
 from __future__ import annotations
