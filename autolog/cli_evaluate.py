@@ -6,8 +6,7 @@ from typing import Any
 
 import click
 
-from autolog.cli import echo_json, open_cli_store, print_table, store_option
-from autolog.predict_io import INPUT_FORMATS
+from autolog.cli import echo_json, input_options, open_cli_store, print_table, store_option
 
 __all__ = ["evaluate"]
 
@@ -37,9 +36,7 @@ def _split(data: Any, target: str | None, target_path: str | None) -> tuple[Any,
 @click.command()
 @store_option
 @click.argument("model_uri")
-@click.option("--input", "-i", "input_path", required=True,
-              type=click.Path(exists=True, dir_okay=False),
-              help="Data: .csv, .tsv, .parquet, .json, .jsonl or .npy.")
+@input_options
 @click.option("--target", "-t", default=None, metavar="COLUMN",
               help="The column of the input holding the targets (left out of the features).")
 @click.option("--target-file", "target_path", default=None,
@@ -49,8 +46,6 @@ def _split(data: Any, target: str | None, target_path: str | None) -> tuple[Any,
               help="Dataset name: metrics are logged as <metric>_<name>.")
 @click.option("--task", type=click.Choice(["classification", "regression"]), default=None,
               help="Default: from the model, else from the targets and predictions.")
-@click.option("--input-format", type=click.Choice(INPUT_FORMATS), default=None,
-              help="Override the input file's extension.")
 @click.option("--format", "model_format", type=click.Choice(["pickle", "torch", "onnx"]),
               default=None, help="Which of the model's formats to load.")
 @click.option("--no-pickle", is_flag=True, help="Refuse formats that unpickle (ONNX only).")

@@ -14,8 +14,8 @@ from typing import Any
 
 import click
 
-from autolog.cli import echo_json, open_cli_store, print_table, store_option
-from autolog.predict_io import INPUT_FORMATS, OUTPUT_FORMATS
+from autolog.cli import echo_json, input_options, open_cli_store, print_table, store_option
+from autolog.predict_io import OUTPUT_FORMATS
 
 __all__ = ["models", "predict"]
 
@@ -355,13 +355,9 @@ def _model_folder(uri: str, store: str | None) -> str | os.PathLike[str]:
 @click.command()
 @store_option
 @click.argument("model_uri")
-@click.option("--input", "-i", "input_path", required=True,
-              type=click.Path(exists=True, dir_okay=False),
-              help="Data: .csv, .tsv, .parquet, .json, .jsonl or .npy.")
+@input_options
 @click.option("--output", "-o", "output_path", default=None,
               help="Predictions: .csv, .tsv, .parquet, .json or .jsonl (default: CSV on stdout).")
-@click.option("--input-format", type=click.Choice(INPUT_FORMATS), default=None,
-              help="Override the input file's extension.")
 @click.option("--output-format", type=click.Choice(OUTPUT_FORMATS), default=None,
               help="Override the output file's extension.")
 @click.option("--format", "model_format", type=click.Choice(["pickle", "torch", "onnx"]),

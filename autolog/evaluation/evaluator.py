@@ -24,12 +24,10 @@ import hashlib
 import json
 import os
 import re
-import shutil
-import tempfile
-from pathlib import Path
 from typing import Any
 
 from autolog import heldout, patching, safety, writer
+from autolog.artifacts import write_text_files
 from autolog.errors import InvalidNameError, NotFoundError
 from autolog.evaluation.result import EvaluationResult
 
@@ -140,16 +138,8 @@ def _write_files(store: Any, run_id: str, dataset: str, files: dict[str, Any]) -
         return  # same name, same data: the files are there already
     except NotFoundError:
         pass
-    staging = store.staging_dir() if hasattr(store, "staging_dir") else None
-    work = Path(tempfile.mkdtemp(prefix="autolog-eval-", dir=staging))
-    try:
-        folder = work / dataset
-        folder.mkdir()
-        for file_name, content in files.items():
-            (folder / f"{file_name}.json").write_text(json.dumps(content, default=str))
-        store.log_artifacts(run_id, folder, path)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    write_text_files(store, run_id, path, {f"{name}.json": json.dumps(content, default=str)
+                                           for name, content in files.items()})
 
 
 def _compute(outputs: Any) -> tuple[dict[str, float], list[dict[str, Any]], dict[str, Any]]:

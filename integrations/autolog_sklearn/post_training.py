@@ -70,6 +70,32 @@ def _user_frame(frame: Any) -> Any:
     return None
 
 
+def _linked(model: Any) -> heldout.Link | None:
+    """The link of a model whose calls count now (not inside an autologged call)."""
+    found = heldout.link_of(model) if model is not None else None
+    if found is None or not found.post_training or not patching.should_record():
+        return None
+    return found
+
+
+def _inner_call(wrapped: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """The user's call, marked as inside an autologged call: the model's own inner calls
+    (a Pipeline's steps, ``score`` calling ``predict``) and fits inside record nothing."""
+    token = patching.enter_recording()
+    try:
+        return wrapped(*args, **kwargs)
+    finally:
+        patching.exit_recording(token)
+
+
+def _data(found: heldout.Link, frame: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+          ) -> tuple[Any, str]:
+    """The data argument of ``predict(X)``/``score(X, y)`` and its dataset name."""
+    data = args[0] if args else kwargs.get("X")
+    name = varnames.passed_name(frame, 0, data) if args else None
+    return data, heldout.dataset_name(found, name, data)
+
+
 def _loggable(value: Any) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
@@ -172,20 +198,14 @@ class PostTraining:
     # -- wrappers ---------------------------------------------------------------------------
     def _predict_wrapper(self, wrapped: Any, instance: Any, args: tuple[Any, ...],
                          kwargs: dict[str, Any]) -> Any:
-        found = heldout.link_of(instance) if instance is not None else None
-        if found is None or not found.post_training or not patching.should_record():
+        found = _linked(instance)
+        if found is None:
             return wrapped(*args, **kwargs)
-        token = patching.enter_recording()
-        try:
-            result = wrapped(*args, **kwargs)
-        finally:
-            patching.exit_recording(token)
+        result = _inner_call(wrapped, args, kwargs)
         try:
             frame = _user_frame(sys._getframe(1))
             if frame is not None:
-                data = args[0] if args else kwargs.get("X")
-                name = varnames.passed_name(frame, 0, data) if args else None
-                dataset = heldout.dataset_name(found, name, data)
+                data, dataset = _data(found, frame, args, kwargs)
                 heldout.register_prediction(found, result, wrapped.__name__, dataset, data)
         except Exception as exc:  # noqa: BLE001 - the prediction is the user's either way
             safety.internal_error("linking a prediction to its run", exc)
@@ -193,20 +213,14 @@ class PostTraining:
 
     def _score_wrapper(self, wrapped: Any, instance: Any, args: tuple[Any, ...],
                        kwargs: dict[str, Any]) -> Any:
-        found = heldout.link_of(instance) if instance is not None else None
-        if found is None or not found.post_training or not patching.should_record():
+        found = _linked(instance)
+        if found is None:
             return wrapped(*args, **kwargs)
-        token = patching.enter_recording()
-        try:
-            value = wrapped(*args, **kwargs)
-        finally:
-            patching.exit_recording(token)
+        value = _inner_call(wrapped, args, kwargs)
         try:
             frame = _user_frame(sys._getframe(1))
             if _loggable(value) and frame is not None:
-                data = args[0] if args else kwargs.get("X")
-                name = varnames.passed_name(frame, 0, data) if args else None
-                dataset = heldout.dataset_name(found, name, data)
+                _, dataset = _data(found, frame, args, kwargs)
                 metric = f"{found.model_class}_score"
                 signature, text = _examine(f"{found.model_class}.score", frame, args, kwargs)
                 heldout.log_metric(found, metric, dataset, signature, float(value), text)
@@ -218,11 +232,7 @@ class PostTraining:
                         kwargs: dict[str, Any]) -> Any:
         if not patching.should_record():
             return wrapped(*args, **kwargs)
-        token = patching.enter_recording()  # nothing fitted inside a metric becomes a run
-        try:
-            value = wrapped(*args, **kwargs)
-        finally:
-            patching.exit_recording(token)
+        value = _inner_call(wrapped, args, kwargs)  # nothing fitted inside becomes a run
         try:
             if _loggable(value):
                 self._log_metric(wrapped.__name__, value, args, kwargs)
@@ -247,15 +257,10 @@ class PostTraining:
 
     def _scorer_wrapper(self, wrapped: Any, instance: Any, args: tuple[Any, ...],
                         kwargs: dict[str, Any]) -> Any:
-        model = args[0] if args else kwargs.get("estimator")
-        found = heldout.link_of(model) if model is not None else None
-        if found is None or not found.post_training or not patching.should_record():
+        found = _linked(args[0] if args else kwargs.get("estimator"))
+        if found is None:
             return wrapped(*args, **kwargs)
-        token = patching.enter_recording()
-        try:
-            value = wrapped(*args, **kwargs)
-        finally:
-            patching.exit_recording(token)
+        value = _inner_call(wrapped, args, kwargs)
         try:
             frame = _user_frame(sys._getframe(1))
             if _loggable(value) and frame is not None and len(args) > 1:

@@ -23,6 +23,7 @@ from typing import Any
 
 from autolog import heldout, safety, tracking
 from autolog import params as params_mod
+from autolog.artifacts import write_text_files
 from autolog.config import Config
 from autolog.formats import torch as torch_format
 from autolog.model_logging import ModelCapture, write_captured_model
@@ -32,7 +33,6 @@ from autolog_torch.summary import (
     SUMMARY_FILE,
     parameter_counts,
     summarize,
-    write_text_artifact,
 )
 
 __all__ = ["PRIMARY", "SECONDARY", "Epoch", "TorchRun", "last_exception", "unwrap"]
@@ -323,7 +323,7 @@ class TorchRun:
         })
         text = summarize(inner)
         run_id = self.run.run_id
-        self.run.submit("writing the model summary of run", lambda store: write_text_artifact(
+        self.run.submit("writing the model summary of run", lambda store: write_text_files(
             store, run_id, SUMMARY_ARTIFACT, {SUMMARY_FILE: text}))
 
     def finish(self, status: str, scheduler: str | None) -> None:
