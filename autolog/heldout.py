@@ -40,6 +40,7 @@ __all__ = [
     "HeldoutMetric",
     "Link",
     "Prediction",
+    "declare_dataset",
     "heldout_datasets",
     "link",
     "link_of",
@@ -180,6 +181,15 @@ def dataset_name(found: Link, name: str | None, data: Any) -> str:
             given = f"dataset_{len(state.unnamed) + 1}"
             state.unnamed[token] = given
     return given
+
+
+def declare_dataset(run_id: str, dataset: str) -> None:
+    """Note that ``dataset`` of run ``run_id`` has its tag already (written by
+    :func:`autolog.evaluate`): post-training metrics on it then leave that tag as it is."""
+    state = _states.get(run_id)
+    if state is not None:
+        with state.lock:
+            state.datasets.add(dataset)
 
 
 def register_prediction(found: Link, result: Any, method: str, dataset: str, data: Any) -> None:

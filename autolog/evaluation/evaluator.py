@@ -221,6 +221,7 @@ def evaluate(model: Any, X: Any, y: Any = None, *, name: str = "eval", task: str
         run_id = run.run_id
     assert run_id is not None
     dataset = _free_name(name, digest, tags)
+    heldout.declare_dataset(run_id, dataset)
     record = {"source": "evaluate", "digest": digest, "shape": shape, "task": outputs.task,
               "model": target.description}
     keyed = {f"{k}_{dataset}": v for k, v in values.items()}

@@ -224,3 +224,16 @@ def test_task_can_be_given_and_labels_are_inferred(store):
                               name="strings")
     assert result.task == "classification"
     assert "precision_class_yes" in result.metrics and "roc_auc" in result.metrics
+
+
+def test_post_training_metrics_on_an_evaluated_name_keep_its_record(store, iris):
+    from sklearn.metrics import accuracy_score
+
+    X_train, y_train, X_test, y_test = iris
+    model = LogisticRegression(max_iter=500).fit(X_train, y_train)
+    result = autolog.evaluate(model, X_test, y_test, name="X_test")
+    accuracy_score(y_test, model.predict(X_test))  # the same name, post-training
+    autolog.flush()
+    (run,) = store.search_runs()
+    assert json.loads(run.tags["autolog.heldout.X_test"])["digest"] == result.digest
+    assert run.metrics["accuracy_score_X_test"] == result.metrics["accuracy_score"]
