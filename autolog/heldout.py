@@ -40,6 +40,8 @@ __all__ = [
     "HeldoutMetric",
     "Link",
     "Prediction",
+    "data_token",
+    "dataset_name",
     "declare_dataset",
     "heldout_datasets",
     "link",
@@ -230,19 +232,28 @@ class HeldoutMetric:
 
 
 _logged: list[HeldoutMetric] = []
+_logged_dropped = 0  # entries dropped from the front of _logged (it keeps the latest only)
 _logged_lock = threading.Lock()
+_MAX_LOGGED = 10_000
 
 
 def record_logged(entries: list[HeldoutMetric]) -> None:
     """Add to the process's list of held-out metrics (read by the notebook summary)."""
+    global _logged_dropped
     with _logged_lock:
         _logged.extend(entries)
+        excess = len(_logged) - _MAX_LOGGED
+        if excess > 0:
+            del _logged[:excess]
+            _logged_dropped += excess
 
 
 def logged_since(position: int) -> tuple[list[HeldoutMetric], int]:
-    """Held-out metrics logged from ``position`` on, and the position after them."""
+    """Held-out metrics logged from ``position`` on (positions count every metric this
+    process logged; the oldest are forgotten), and the position after them."""
     with _logged_lock:
-        return _logged[position:], len(_logged)
+        start = max(0, position - _logged_dropped)
+        return _logged[start:], _logged_dropped + len(_logged)
 
 
 def _clip(text: str) -> str:
