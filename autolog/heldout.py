@@ -31,8 +31,7 @@ import math
 import threading
 import weakref
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 __all__ = [
     "DATASET_TAG",
@@ -86,34 +85,36 @@ def _track(table: dict[int, Any], obj: Any, entry: Any) -> bool:
     return True
 
 
-@dataclass(eq=False)
 class _RunState:
     """Naming state of one run: unnamed datasets, and the calls behind each metric name."""
 
-    run: Any  # an ActiveRun
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    unnamed: dict[Any, str] = field(default_factory=dict)
-    datasets: set[str] = field(default_factory=set)
-    # (metric, dataset) -> keys logged so far under that name (the next gets -<n+1>)
-    counts: dict[tuple[str, str], int] = field(default_factory=dict)
-    # (metric, dataset, call signature) -> the values it logged (NaN as the string "nan")
-    calls: dict[tuple[str, str, Any], set[Any]] = field(default_factory=dict)
+    def __init__(self, run: Any) -> None:
+        self.run = run  # an ActiveRun
+        self.lock = threading.Lock()
+        self.unnamed: dict[Any, str] = {}
+        self.datasets: set[str] = set()
+        # (metric, dataset) -> keys logged so far under that name (the next gets -<n+1>)
+        self.counts: dict[tuple[str, str], int] = {}
+        # (metric, dataset, call signature) -> the values it logged (NaN as the string "nan")
+        self.calls: dict[tuple[str, str, Any], set[Any]] = {}
 
 
 _states: weakref.WeakValueDictionary[str, _RunState] = weakref.WeakValueDictionary()
 _states_lock = threading.Lock()
 
 
-@dataclass(eq=False)
 class Link:
     """A fitted model's run. ``state`` is shared by every model linked to the same run;
     ``post_training`` says whether its predictions are registered (the option
     ``log_post_training_metrics`` when it was linked)."""
 
-    state: _RunState
-    model_class: str
-    post_training: bool = True
-    ref: Any = None
+    __slots__ = ("model_class", "post_training", "ref", "state")
+
+    def __init__(self, state: _RunState, model_class: str, post_training: bool = True) -> None:
+        self.state = state
+        self.model_class = model_class
+        self.post_training = post_training
+        self.ref: Any = None
 
     @property
     def run_id(self) -> str:
@@ -221,8 +222,7 @@ def prediction_of(value: Any) -> Prediction | None:
 
 
 # -- logging ---------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class HeldoutMetric:
+class HeldoutMetric(NamedTuple):
     """One held-out metric value logged by this process."""
 
     run_id: str

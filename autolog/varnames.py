@@ -16,11 +16,13 @@ and checks it by identity before using it.
 
 from __future__ import annotations
 
-import dis
 import sys
 import threading
 from types import CodeType, FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import dis
 
 __all__ = ["arg_names", "caller_frame", "passed_name"]
 
@@ -40,6 +42,8 @@ def _is_name_load(opname: str) -> bool:
 
 
 def _effect(ins: dis.Instruction) -> int:
+    import dis
+
     return dis.stack_effect(ins.opcode, ins.arg if ins.opcode >= dis.HAVE_ARGUMENT else None,
                             jump=False)
 
@@ -51,6 +55,8 @@ def _analyse(code: CodeType, lasti: int) -> tuple[str | None, ...] | None:
     value more than where it started (``dis.stack_effect``); an expression that is a single
     load of a name is that name, anything else (``X[idx]``, a call) has none.
     """
+    import dis  # only when a call site is analysed the first time
+
     instructions = list(dis.get_instructions(code))
     # The instruction being executed: f_lasti may point into its inline cache (3.11+).
     index = next((i for i in range(len(instructions) - 1, -1, -1)

@@ -22,10 +22,9 @@ import time
 from types import ModuleType
 from typing import Any
 
-from autolog import activation, heldout, patching, safety, tracking
+from autolog import activation, patching, safety, tracking
 from autolog.integration import Integration
 from autolog.model_logging import ModelCapture, write_captured_model
-from autolog_sklearn.post_training import PostTraining, link_fitted
 
 __all__ = ["FIT_METHODS", "SklearnIntegration"]
 
@@ -70,6 +69,8 @@ class SklearnIntegration(Integration):
     def apply(self, module: ModuleType) -> None:
         from sklearn.base import BaseEstimator
 
+        from autolog_sklearn.post_training import PostTraining
+
         self.post_training = PostTraining(self.patches)
         for cls in [BaseEstimator, *_all_subclasses(BaseEstimator)]:
             self._patch_class(cls)
@@ -110,7 +111,7 @@ class SklearnIntegration(Integration):
     def _fit_wrapper(self, wrapped: Any, instance: Any, args: tuple[Any, ...],
                      kwargs: dict[str, Any]) -> Any:
         if instance is not None:
-            heldout.unlink(instance)  # refitted: no longer the model its run recorded
+            self.post_training.unlink(instance)  # refitted: not the model its run recorded
         if instance is None or not patching.should_record() or not activation.is_enabled():
             return wrapped(*args, **kwargs)
         recorder = None
@@ -127,7 +128,7 @@ class SklearnIntegration(Integration):
         if recorder is not None:
             with safety.guard("recording the fit of " + type(instance).__name__):
                 recorder.finish()
-                link_fitted(instance, recorder.run)
+                self.post_training.link_fitted(instance, recorder.run)
         return result
 
 

@@ -33,25 +33,13 @@ from typing import Any
 from autolog import activation, heldout, patching, safety, varnames
 from autolog.patching import PatchSet
 
-__all__ = ["PREDICT_METHODS", "PostTraining", "link_fitted"]
+__all__ = ["PREDICT_METHODS", "PostTraining"]
 
 PREDICT_METHODS = ("predict", "predict_proba", "predict_log_proba", "decision_function",
                    "transform")
 # Public names of sklearn.metrics that are not metrics on predictions.
 _NOT_METRICS = frozenset({"check_scoring", "get_scorer", "get_scorer_names", "make_scorer"})
 _NOT_METRIC_WORDS = ("distance", "kernel", "pairwise")
-
-
-def link_fitted(estimator: Any, run: Any) -> None:
-    """After an autologged fit: link ``estimator`` (and a search's refitted best estimator) to
-    ``run``; its predictions are registered when the option ``log_post_training_metrics`` is
-    on."""
-    config = activation.current_config()
-    post_training = bool(config is not None and config.log_post_training_metrics)
-    heldout.link(estimator, run, post_training=post_training)
-    best = getattr(estimator, "best_estimator_", None)
-    if best is not None:
-        heldout.link(best, run, post_training=post_training)
 
 
 # Frames between the caller and a wrapper: wrapt's pure-Python fallback, and the parameter
@@ -146,6 +134,24 @@ class PostTraining:
         self.patches = patches
         # Scorers made by get_scorer(name): scorer id -> (weak reference, name).
         self._scorer_names: dict[int, tuple[Any, str]] = {}
+
+    # -- links ------------------------------------------------------------------------------
+    @staticmethod
+    def link_fitted(estimator: Any, run: Any) -> None:
+        """After an autologged fit: link ``estimator`` (and a search's refitted best
+        estimator) to ``run``; its predictions are registered when the option
+        ``log_post_training_metrics`` is on."""
+        config = activation.current_config()
+        post_training = bool(config is not None and config.log_post_training_metrics)
+        heldout.link(estimator, run, post_training=post_training)
+        best = getattr(estimator, "best_estimator_", None)
+        if best is not None:
+            heldout.link(best, run, post_training=post_training)
+
+    @staticmethod
+    def unlink(estimator: Any) -> None:
+        """Before any fit of ``estimator``: it will no longer be what its run recorded."""
+        heldout.unlink(estimator)
 
     # -- applying ---------------------------------------------------------------------------
     def patch_class(self, cls: type) -> None:
