@@ -64,6 +64,7 @@ def test_run_page_shows_heldout_metrics_and_evaluation(evaluated):
     assert [c["title"] for c in charts] == ["ROC curve", "precision-recall curve",
                                             "calibration curve"]
     assert len(charts[0]["series"]) == 1 and charts[0]["series"][0]["x"][0] == 0.0
+    assert 'id="artifacts"' not in html  # the evaluation folder is shown as the panel above
     # The bookkeeping tags are shown with the metrics, not in the tag table.
     tags = html[html.index('id="tags"'):]
     assert "autolog.metric_call." not in tags and "autolog.heldout." not in tags
