@@ -30,7 +30,7 @@ import json
 import math
 import threading
 import weakref
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
 __all__ = [
@@ -121,18 +121,23 @@ class Link:
         return self.state.run.run_id  # type: ignore[no-any-return]
 
 
-class Prediction:
-    """What a registered prediction came from: the model's link, the method, the dataset name
-    and a token of the data it was made on (id and shape, for call signatures)."""
+class Prediction(weakref.ref):  # type: ignore[type-arg]
+    """A registered prediction: a weak reference to it that also says what it came from (the
+    model's link, the method, the dataset name, and a token of the data it was made on: id
+    and shape, for call signatures). One object per ``predict``: the record is the weak
+    reference."""
 
-    __slots__ = ("dataset", "link", "method", "ref", "token")
+    __slots__ = ("dataset", "key", "link", "method", "token")
+    dataset: str
+    key: int
+    link: Link
+    method: str
+    token: Any
 
-    def __init__(self, link: Link, method: str, dataset: str, token: Any) -> None:
-        self.link = link
-        self.method = method
-        self.dataset = dataset
-        self.token = token
-        self.ref: Any = None
+
+def _on_dead_prediction(ref: Prediction) -> None:
+    if _predictions.get(ref.key) is ref:
+        _predictions.pop(ref.key, None)
 
 
 _links: dict[int, Link] = {}
@@ -195,9 +200,21 @@ def declare_dataset(run_id: str, dataset: str) -> None:
             state.datasets.add(dataset)
 
 
-def register_prediction(found: Link, result: Any, method: str, dataset: str, data: Any) -> None:
-    """Remember that ``result`` is ``method``'s output on ``dataset`` for ``found``'s run."""
-    _track(_predictions, result, Prediction(found, method, dataset, data_token(data)))
+def register_prediction(found: Link, result: Any, method: str, name: str | None,
+                        data: Any) -> None:
+    """Remember that ``result`` is ``method``'s output on ``data`` (named ``name``, see
+    :func:`dataset_name`) for ``found``'s run. A result that cannot be weakly referenced (a
+    list) is not registered."""
+    try:
+        record = Prediction(result, _on_dead_prediction)
+    except TypeError:
+        return
+    record.key = key = id(result)
+    record.link = found
+    record.method = method
+    record.dataset = name or dataset_name(found, None, data)
+    record.token = (id(data), getattr(data, "shape", None))
+    _predictions[key] = record
 
 
 def prediction_of(value: Any) -> Prediction | None:
@@ -208,12 +225,12 @@ def prediction_of(value: Any) -> Prediction | None:
     """
     found = _predictions.get(id(value))
     if found is not None:
-        return found if found.ref() is value else None
+        return found if found() is value else None
     base = getattr(value, "base", None)
     if base is None or type(base).__module__ != "numpy":
         return None
     found = _predictions.get(id(base))
-    if found is None or found.ref() is not base:
+    if found is None or found() is not base:
         return None
     shape, base_shape = getattr(value, "shape", ()), getattr(base, "shape", ())
     if not shape or not base_shape or shape[0] != base_shape[0]:
@@ -261,13 +278,14 @@ def _clip(text: str) -> str:
 
 
 def log_metric(found: Link, metric: str, dataset: str, signature: Any, value: float,
-               call: str) -> str | None:
+               call: Callable[[], str]) -> str | None:
     """Log ``value`` as ``<metric>[-n]_<dataset>`` to ``found``'s run (through the writer).
 
     Parameters:
         signature: what identifies the call (its inputs and options); the same signature with
             the same value is the same call, logged once.
-        call: a readable form of the call, kept in the tag ``autolog.metric_call.<key>``.
+        call: gives a readable form of the call, kept in the tag
+            ``autolog.metric_call.<key>`` (called only when the metric is logged).
 
     Returns:
         The key logged, or None when this call was logged already.
@@ -289,7 +307,7 @@ def log_metric(found: Link, metric: str, dataset: str, signature: Any, value: fl
         if dataset not in state.datasets:
             state.datasets.add(dataset)
             tags[DATASET_TAG + dataset] = json.dumps({"source": "post_training"})
-    tags[METRIC_CALL_TAG + key] = _clip(call)
+    tags[METRIC_CALL_TAG + key] = _clip(call())
     run = state.run
     run.log_metrics({key: value})
     run.set_tags(tags)

@@ -153,15 +153,17 @@ def passed_name(frame: FrameType | None, position: int, value: Any) -> str | Non
     up (``evaluate(model, X_test)`` calling ``model.predict(X)`` gives ``"X_test"``)."""
     if frame is None:
         return None
-    names = arg_names(frame)
+    code = frame.f_code
+    cached = _cache.get((id(code), frame.f_lasti))  # arg_names() inlined: a hot path
+    names = cached[1] if cached is not None and cached[0] is code else arg_names(frame)
     name = names[position] if names is not None and position < len(names) else None
     if name is None:
         return None
-    code = frame.f_code
-    parameters = code.co_varnames[:code.co_argcount + code.co_kwonlyargcount]
-    parent = frame.f_back
-    if name in parameters and parent is not None:
-        for outer in arg_names(parent) or ():
-            if outer is not None and outer != name and _lookup(parent, outer) is value:
-                return outer
+    count = code.co_argcount + code.co_kwonlyargcount
+    if count and name in code.co_varnames[:count]:
+        parent = frame.f_back  # only now: making a frame object for it costs
+        if parent is not None:
+            for outer in arg_names(parent) or ():
+                if outer is not None and outer != name and _lookup(parent, outer) is value:
+                    return outer
     return name

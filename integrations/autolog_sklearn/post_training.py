@@ -24,9 +24,10 @@ value, its type and any exception are unchanged; a failure of autolog's own is o
 
 from __future__ import annotations
 
-import numbers
 import sys
+import threading
 import weakref
+from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
@@ -58,6 +59,13 @@ def _user_frame(frame: Any) -> Any:
     return None
 
 
+class _Inside(threading.local):
+    active = False
+
+
+_inside = _Inside()  # this thread is inside the predict() of a linked model
+
+
 def _linked(model: Any) -> heldout.Link | None:
     """The link of a model whose calls count now (not inside an autologged call)."""
     found = heldout.link_of(model) if model is not None else None
@@ -85,7 +93,13 @@ def _data(found: heldout.Link, frame: Any, args: tuple[Any, ...], kwargs: dict[s
 
 
 def _loggable(value: Any) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+    """A real number (Python's or a numpy scalar), not a bool. Checked without the
+    ``numbers.Real`` ABC: its isinstance cache is reset whenever any ABC registers a class,
+    which made the check cost microseconds."""
+    if type(value) is float or type(value) is int:
+        return True
+    kind = getattr(getattr(value, "dtype", None), "kind", None)
+    return kind in ("f", "i", "u") and getattr(value, "ndim", None) == 0
 
 
 def _token(value: Any, found: heldout.Prediction | None) -> Any:
@@ -109,22 +123,23 @@ def _describe(value: Any, name: str | None, found: heldout.Prediction | None) ->
 
 
 def _examine(function: str, frame: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
-             ) -> tuple[Any, str]:
-    """The call's signature (what identifies its inputs and options) and its readable form,
-    ``f1_score(y_test, pred=<LogisticRegression.predict(X_test)>, average='macro')``."""
-    names = varnames.arg_names(frame) if frame is not None else None
-    tokens, parts = [], []
-    for i, value in enumerate(args):
-        found = heldout.prediction_of(value)
-        tokens.append(_token(value, found))
-        parts.append(_describe(value, names[i] if names is not None and i < len(names)
-                               else None, found))
-    options = []
-    for key, value in kwargs.items():
-        found = heldout.prediction_of(value)
-        options.append((key, _token(value, found)))
-        parts.append(f"{key}={_describe(value, None, found)}")
-    return (tuple(tokens), tuple(sorted(options))), f"{function}({', '.join(parts)})"
+             ) -> tuple[Any, Callable[[], str]]:
+    """The call's signature (what identifies its inputs and options), and a function giving
+    its readable form, ``f1_score(y_test, pred=<LogisticRegression.predict(X_test)>,
+    average='macro')``: built only when the call is logged, not for a repeat."""
+    found = [heldout.prediction_of(v) for v in args]
+    found_kw = {k: heldout.prediction_of(v) for k, v in kwargs.items()}
+    signature = (tuple(_token(v, f) for v, f in zip(args, found, strict=True)),
+                 tuple(sorted((k, _token(v, found_kw[k])) for k, v in kwargs.items())))
+
+    def text() -> str:
+        names = varnames.arg_names(frame) if frame is not None else None
+        parts = [_describe(v, names[i] if names is not None and i < len(names) else None,
+                           found[i]) for i, v in enumerate(args)]
+        parts += [f"{k}={_describe(v, None, found_kw[k])}" for k, v in kwargs.items()]
+        return f"{function}({', '.join(parts)})"
+
+    return signature, text
 
 
 class PostTraining:
@@ -204,15 +219,26 @@ class PostTraining:
     # -- wrappers ---------------------------------------------------------------------------
     def _predict_wrapper(self, wrapped: Any, instance: Any, args: tuple[Any, ...],
                          kwargs: dict[str, Any]) -> Any:
+        if _inside.active:
+            return wrapped(*args, **kwargs)
         found = _linked(instance)
         if found is None:
             return wrapped(*args, **kwargs)
-        result = _inner_call(wrapped, args, kwargs)
+        # The model's own inner calls (LogisticRegression.predict calls decision_function,
+        # a Pipeline its steps) pass straight through: a thread-local flag, not the
+        # "recording" context variable, whose setting makes every ContextVar lookup inside
+        # the call (numpy does one per ufunc) miss its cache.
+        _inside.active = True
+        try:
+            result = wrapped(*args, **kwargs)
+        finally:
+            _inside.active = False
         try:
             frame = _user_frame(sys._getframe(1))
             if frame is not None:
-                data, dataset = _data(found, frame, args, kwargs)
-                heldout.register_prediction(found, result, wrapped.__name__, dataset, data)
+                data = args[0] if args else kwargs.get("X")
+                name = varnames.passed_name(frame, 0, data) if args else None
+                heldout.register_prediction(found, result, wrapped.__name__, name, data)
         except Exception as exc:  # noqa: BLE001 - the prediction is the user's either way
             safety.internal_error("linking a prediction to its run", exc)
         return result
