@@ -8,6 +8,7 @@ import click
 
 from autolog.cli import echo_json, open_cli_store, print_table, store_option
 from autolog.liveness import display_status, observed
+from autolog.runs import is_system_metric
 
 __all__ = ["runs"]
 
@@ -16,6 +17,10 @@ def _time(ms: int | None) -> str:
     if not ms:
         return ""
     return datetime.datetime.fromtimestamp(ms / 1000).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _number(value: float) -> str:
+    return f"{value:,.0f}" if abs(value) >= 10_000 else f"{value:.4g}"
 
 
 @click.group()
@@ -52,8 +57,11 @@ def list_runs(store: str | None, experiment: str | None, limit: int, as_json: bo
 @click.argument("run_id")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def show_run(store: str | None, run_id: str, as_json: bool) -> None:
-    """One run: info, params, metrics, tags and its model folder."""
-    run = open_cli_store(store).get_run(run_id)
+    """One run: info, source, machine, params, metrics, system metrics, tags, model folder."""
+    from autolog.run_context import read_context
+
+    opened = open_cli_store(store)
+    run = opened.get_run(run_id)
     run.info = observed(run.info)
     if as_json:
         echo_json(run.to_dict())
@@ -63,9 +71,27 @@ def show_run(store: str | None, run_id: str, as_json: bool) -> None:
                f"experiment={info.experiment}")
     click.echo(f"started {_time(info.start_time)}  ended {_time(info.end_time)}"
                + (f"  parent {info.parent_run_id}" if info.parent_run_id else ""))
-    for title, values in (("params", run.params), ("metrics", run.metrics), ("tags", run.tags)):
+    context = read_context(run, opened)
+    if context.source is not None:
+        source = context.source
+        click.echo(f"\nsource: {source.name} ({source.kind})")
+        if source.commit:
+            click.echo(f"  commit {source.commit_text()}"
+                       + (f"  {source.repo_url}" if source.repo_url else ""))
+    if context.hardware_text:
+        click.echo(f"machine: {context.hardware_text}")
+    if context.files:
+        click.echo("context files: " + ", ".join(context.files))
+    metrics = {k: v for k, v in run.metrics.items() if not is_system_metric(k)}
+    for title, values in (("params", run.params), ("metrics", metrics)):
         click.echo(f"\n{title}:")
         print_table([{"name": k, "value": v} for k, v in sorted(values.items())])
+    if context.system:
+        click.echo("\nsystem metrics:")
+        print_table([{**row, **{k: _number(row[k]) for k in ("last", "mean", "max")}}
+                     for row in context.system])
+    click.echo("\ntags:")
+    print_table([{"name": k, "value": v} for k, v in sorted(run.tags.items())])
     if run.model_path:
         click.echo(f"\nmodel folder: {run.model_path}")
 

@@ -1,8 +1,10 @@
 """Versions of a registered model side by side: :class:`Comparison`.
 
-One table, one column per version: where each came from, the params that differ, every
-metric with the best value of each row marked, signature differences, formats, size and the
-ONNX parity verdict. ``str()`` gives an aligned text table, notebooks render ``_repr_html_``,
+One table, one column per version: where each came from (run, and the commit it was trained
+from, marked when the working tree was dirty), the params that differ, every metric with the
+best value of each row marked, signature differences, formats, size and the ONNX parity
+verdict. :meth:`Comparison.source_warnings` flags versions trained from different commits or
+from a dirty tree. ``str()`` gives an aligned text table, notebooks render ``_repr_html_``,
 ``to_dict()`` is ready for ``json.dumps``.
 
 Which value is best: lower is better when the metric's name has one of the words in
@@ -165,6 +167,13 @@ def _difference(reference: list[str] | None, specs: list[str] | None) -> str:
     if not parts and list(new) != list(ref):
         parts = ["column order"]
     return "; ".join(parts) or "same"
+
+
+def _commit(mv: ModelVersion) -> str:
+    commit = mv.code.get("commit")
+    if not commit:
+        return "-"
+    return commit[:8] + (" (dirty)" if mv.code.get("dirty") == "true" else "")
 
 
 def _parity(mv: ModelVersion) -> str:
@@ -361,6 +370,24 @@ class Comparison:
         """
         return self.choose(metric, goal).version
 
+    def source_warnings(self) -> list[str]:
+        """Why the versions' code may not be what their commits say: versions trained from
+        different commits, and versions trained with uncommitted changes."""
+        out = []
+        groups: dict[str, list[str]] = {}
+        for v in self.versions:
+            if v.code.get("commit"):
+                groups.setdefault(v.code["commit"][:8], []).append(f"v{v.version}")
+        if len(groups) > 1:
+            out.append("Trained from different commits: " + "; ".join(
+                f"{commit} ({', '.join(names)})" for commit, names in groups.items()) + ".")
+        dirty = [f"v{v.version}" for v in self.versions if v.code.get("dirty") == "true"]
+        if dirty:
+            out.append(f"{', '.join(dirty)} trained with uncommitted changes (a dirty working "
+                       "tree): the commit alone does not reproduce "
+                       f"{'it' if len(dirty) == 1 else 'them'}; see the run's code/diff.patch.")
+        return out
+
     def rows(self) -> list[dict[str, Any]]:
         """The table: dicts with ``section``, ``label``, ``cells`` (one string per version)
         and ``best`` (one bool per version)."""
@@ -376,6 +403,9 @@ class Comparison:
         add("version", "model class", [v.model_class or "-" for v in vs])
         add("version", "created", [_time(v.created_time) for v in vs])
         add("version", "aliases", [", ".join(v.aliases) or "-" for v in vs])
+        if any(v.code for v in vs):
+            add("source", "commit", [_commit(v) for v in vs])
+            add("source", "branch", [v.code.get("branch", "-") for v in vs])
         for key, values in self.differing_params().items():
             add("params that differ", key,
                 ["-" if values[v.version] is None else str(values[v.version]) for v in vs])
@@ -426,6 +456,8 @@ class Comparison:
             "formats": {str(v.version): v.formats for v in vs},
             "size_bytes": {str(v.version): v.size_bytes for v in vs},
             "onnx_parity": {str(v.version): v.onnx_parity for v in vs},
+            "code": {str(v.version): v.code for v in vs},
+            "source_warnings": self.source_warnings(),
         }
 
     def _ranking_dict(self) -> dict[str, Any] | None:
@@ -467,7 +499,9 @@ class Comparison:
             return "  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()
 
         n = len(self.versions)
-        out = [f"Model {self.name!r}: {n} version{'s' if n != 1 else ''}", fmt(header)]
+        out = [f"Model {self.name!r}: {n} version{'s' if n != 1 else ''}"]
+        out += [f"! {warning}" for warning in self.source_warnings()]
+        out.append(fmt(header))
         out += [r if isinstance(r, str) else fmt(r) for r in table]
         line = self.ranking_line()
         if line:
@@ -494,7 +528,9 @@ class Comparison:
             body.append(f"<tr><td>{esc(row['label'])}</td>{cells}</tr>")
         line = self.ranking_line()
         caption = esc(self.name) + (f"<br><small>{esc(line)}</small>" if line else "")
-        return (f"<table class='autolog-compare'><caption>{caption}</caption>"
+        warnings = "".join(f"<p class='autolog-warning'>{esc(w)}</p>"
+                           for w in self.source_warnings())
+        return (f"{warnings}<table class='autolog-compare'><caption>{caption}</caption>"
                 f"<thead><tr><th></th>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>")
 
 

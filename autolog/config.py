@@ -28,6 +28,9 @@ ENV_PREFIX = "AUTOLOG_"
 # Variables with the prefix that are not options: the on-switch itself and internal ones.
 _NON_OPTION_ENV = {"AUTOLOG", "AUTOLOG_WORKER", "AUTOLOG_PARENT_PID", "AUTOLOG_SOURCE_NAME"}
 
+# The shortest interval between system metrics samples (a shorter one would busy the CPU).
+MIN_SYSTEM_METRICS_INTERVAL_S = 0.05
+
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
@@ -83,6 +86,29 @@ def _parse_mapping(value: Any) -> dict[str, Any]:
     if not isinstance(value, Mapping):
         raise ValueError("expected a mapping (a JSON object in the environment)")
     return {str(k): v for k, v in value.items()}
+
+
+def _parse_mode(value: Any) -> str:
+    """``on``/``off``/``auto``; booleans and their usual spellings mean on and off."""
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    text = str(value).strip().lower()
+    if text == "auto":
+        return text
+    if text in _TRUE:
+        return "on"
+    if text in _FALSE - {""}:
+        return "off"
+    raise ValueError("expected on, off or auto")
+
+
+def _parse_interval(value: Any) -> float:
+    if isinstance(value, bool):
+        raise ValueError("expected a number of seconds, got a boolean")
+    seconds = float(value)
+    if not seconds >= MIN_SYSTEM_METRICS_INTERVAL_S or seconds == float("inf"):
+        raise ValueError(f"expected a number of seconds >= {MIN_SYSTEM_METRICS_INTERVAL_S}")
+    return seconds
 
 
 def _parse_any(value: Any) -> Any:
@@ -151,6 +177,16 @@ _OPTION_LIST = [
     Option("log_post_training_metrics", _parse_bool, True,
            "Log metrics computed on an autologged model's predictions after its fit "
            "(model.score, sklearn.metrics, scorers) to its run, as <metric>_<dataset>."),
+    Option("log_system_metrics", _parse_mode, "auto",
+           "CPU, memory, disk, network and GPU use every system_metrics_interval seconds: on "
+           "(every run), off, or auto (PyTorch runs, and other runs lasting one interval).",
+           choices=("auto", "on", "off")),
+    Option("system_metrics_interval", _parse_interval, 10.0,
+           "Seconds between system metrics samples (each run also gets one at its start and "
+           "one at its end)."),
+    Option("log_git_diff", _parse_bool, True,
+           "Keep a dirty working tree's uncommitted changes (code/diff.patch) and its list of "
+           "untracked files (code/untracked.txt)."),
     Option("input_example_rows", _parse_int, 5, "Rows kept for the input example."),
     Option("max_tuning_runs", _parse_int, 5,
            "Child runs logged for the best candidates of a hyperparameter search."),

@@ -102,12 +102,12 @@ def loaded_classes() -> list[type]:
     ``evaluation_outputs(model, X, y, task)``: its predictions on held-out data); a framework
     that is not imported cannot have made the model, so it is never imported for that.
     """
-    import sys
+    from autolog.imported import loaded
 
     found = []
     for entry_point in discover().values():
         module_name = entry_point.value.split(":")[0].split(".")[0]
         cls = entry_point.load()
-        if getattr(cls, "module", module_name) in sys.modules:
+        if loaded(getattr(cls, "module", module_name)) is not None:  # not half-imported
             found.append(cls)
     return found

@@ -11,8 +11,9 @@ After each cell that completed runs, a compact summary is displayed: run id, est
 model class, key metrics and the model folder (an HTML table in notebooks, text in a terminal
 IPython). Held-out metrics logged in the cell (``model.score(X_test, y_test)``,
 ``sklearn.metrics`` on a model's predictions, :func:`autolog.evaluate`) are listed too, by run
-and dataset. Runs are tagged ``autolog.source`` with the notebook's path where the kernel knows it
-(Jupyter's ``JPY_SESSION_NAME``, VS Code's ``__vsc_ipynb_file__``).
+and dataset. Runs are tagged ``mlflow.source.name`` with the notebook's path where the kernel
+knows it (Jupyter's ``JPY_SESSION_NAME``, VS Code's ``__vsc_ipynb_file__``), and keep the source
+of the cell that started them (see :mod:`autolog.source_info`).
 
 IPython is imported only by these functions, never by ``import autolog``.
 """
@@ -273,7 +274,9 @@ def load_ipython_extension(ipython: Any) -> None:
     name = _notebook_name(ipython)
     if name and not os.environ.get("AUTOLOG_SOURCE_NAME"):
         os.environ["AUTOLOG_SOURCE_NAME"] = name
-        tracking._process_tags.cache_clear()
+        from autolog import source_info
+
+        source_info.process_source.cache_clear()
     try:
         extension.turn_on()
     except ConfigError as exc:

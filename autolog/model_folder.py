@@ -235,7 +235,7 @@ class ModelFolder:
         return path
 
     def input_example(self) -> Any:
-        """The saved input example, or None.
+        """The saved input example, or None, with the dtypes of the input signature.
 
         Raises:
             ModelFolderError: the example file is missing or malformed (the message names it).
@@ -249,8 +249,12 @@ class ModelFolder:
             raise ModelFolderError(f"{self.path / MLMODEL}: 'saved_input_example_info' is "
                                    f"{info!r}, not a mapping.")
         path = self.file(info.get("artifact_path"))
+        signature = self.signature()
         try:
-            return example_from_json(info, path.read_text(encoding="utf-8"))
+            # JSON keeps no dtypes: the input schema restores them (an int32 tensor reads back
+            # as int32, not int64), so that the model accepts its own example.
+            return example_from_json(info, path.read_text(encoding="utf-8"),
+                                     signature.inputs if signature is not None else None)
         except (OSError, UnicodeDecodeError, ModelFolderError) as exc:
             raise ModelFolderError(f"The input example {path} cannot be read: {exc}") from exc
 

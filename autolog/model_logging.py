@@ -5,6 +5,11 @@ to bytes (a snapshot that later mutation of the estimator cannot change) and a f
 Everything else happens in :func:`write_captured_model`, on the background writer: loading the
 snapshot back, computing what needs predictions, inferring the signature, pinning the
 requirements, converting to other formats, writing the folder and handing it to the store.
+
+A part of the record that cannot be made for a reason that is no failure of autolog's — the
+user's model raises on its own training data, a value MLflow's format has no type for, an
+input read once by ``fit`` — is left out and the run says why in a tag (``autolog.signature``,
+``autolog.input_example``, ``autolog.training_metrics``); only autolog's own failures warn.
 """
 
 from __future__ import annotations
@@ -20,7 +25,26 @@ from autolog import patching, safety
 from autolog.config import Config
 from autolog.model_folder import ModelSpec, write_model_folder
 
-__all__ = ["Flavor", "ModelCapture", "log_model", "write_captured_model"]
+__all__ = ["Flavor", "ModelCapture", "NotRecorded", "log_model", "write_captured_model"]
+
+
+class NotRecorded(Exception):
+    """A part of a record that cannot be made, for a reason that is no failure of autolog's.
+
+    Raised by an integration's code on the writer (e.g. the training metrics when the model's
+    ``predict`` raises on its own training data); :func:`write_captured_model` turns it into the
+    run tag ``tag`` with ``reason`` as its value instead of a warning.
+    """
+
+    def __init__(self, tag: str, reason: str) -> None:
+        super().__init__(reason)
+        self.tag = tag
+        self.reason = reason
+
+
+def _raised(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text[:300]}" if text else type(exc).__name__
 
 
 @dataclass
@@ -70,18 +94,62 @@ class ModelCapture:
     # A bounded copy (at most 1,000 rows) of the training input, captured only when a format
     # other than pickle is on: the ONNX parity check compares outputs on it.
     parity_data: Any = None
+    # Why parts of the record are missing: run tag -> reason (see NotRecorded). The training
+    # thread may fill some in; the writer adds its own and writes them as tags.
+    notes: dict[str, str] = field(default_factory=dict)
 
 
 def _infer_signature(capture: ModelCapture, model: Any, config: Config) -> Any:
-    from autolog.signature import Signature, infer_signature
+    """The signature: given, or inferred from the example and the model's output for it.
+
+    Input that no schema can describe gives no signature, and a model whose ``predict`` raises
+    on the example (or returns something no schema describes) an input-only one; either way
+    ``capture.notes`` says why.
+    """
+    from autolog.errors import SchemaMismatchError
+    from autolog.signature import Signature, infer_schema
 
     if capture.signature is not None:
         sig = capture.signature
         return sig if isinstance(sig, Signature) else Signature.from_dict(sig)
     if not config.log_signature or capture.example is None:
         return None
-    output = capture.flavor.predict(model, capture.example)
-    return infer_signature(capture.example, output)
+    try:
+        inputs = infer_schema(capture.example)
+    except SchemaMismatchError as exc:
+        capture.notes["autolog.signature"] = f"not inferred: {exc}"
+        return None
+    try:
+        output = capture.flavor.predict(model, capture.example)
+    except Exception as exc:  # noqa: BLE001 - the user's model raised: its own behaviour
+        capture.notes["autolog.signature"] = (
+            f"inputs only: the model raised on the input example ({_raised(exc)})")
+        return Signature(inputs)
+    if output is None:
+        return Signature(inputs)
+    try:
+        return Signature(inputs, infer_schema(output))
+    except SchemaMismatchError as exc:
+        capture.notes["autolog.signature"] = f"inputs only: the model's output: {exc}"
+        return Signature(inputs)
+
+
+def _checked_example(capture: ModelCapture, config: Config) -> Any:
+    """The input example if it can be written to a model folder, else None (and a note)."""
+    from autolog.errors import SchemaMismatchError
+    from autolog.signature import example_to_json
+
+    if not config.log_input_example or capture.example is None:
+        return None
+    try:
+        example_to_json(capture.example, config.input_example_rows)
+    except SchemaMismatchError as exc:
+        capture.notes["autolog.input_example"] = f"not saved: {exc}"
+        return None
+    except Exception as exc:  # noqa: BLE001 - autolog's own failure: warn, keep the folder
+        safety.internal_error("writing the input example (the folder is kept without it)", exc)
+        return None
+    return capture.example
 
 
 def build_spec(capture: ModelCapture, model: Any, config: Config) -> ModelSpec:
@@ -105,7 +173,7 @@ def build_spec(capture: ModelCapture, model: Any, config: Config) -> ModelSpec:
         files=files,
         requirements=requirements,
         signature=signature,
-        input_example=capture.example if config.log_input_example else None,
+        input_example=_checked_example(capture, config),
         example_rows=config.input_example_rows,
         metadata=dict(config.metadata),
         move_files={name for name, content in files.items()
@@ -142,6 +210,8 @@ def write_captured_model(run: Any, capture: ModelCapture, config: Config,
         if capture.on_model is not None:
             try:
                 capture.on_model(model)
+            except NotRecorded as exc:
+                capture.notes[exc.tag] = exc.reason
             except BaseException as exc:  # noqa: BLE001 - user code (predict); even a
                 # SystemExit from it must not cost the model folder
                 safety.internal_error("computing training metrics", exc)
@@ -158,6 +228,8 @@ def write_captured_model(run: Any, capture: ModelCapture, config: Config,
             store.log_artifacts(run.run_id, folder, artifact_path)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+        if capture.notes:
+            run.set_tags(capture.notes)
     if config.registered_model_name:
         from autolog import registry
 
@@ -204,6 +276,10 @@ def log_model(model: Any, artifact_path: str = "model", *, input_example: Any = 
 
     config = activation.effective_config().replace(**options)
     flavor = flavor_for(model)
+    if input_example is not None and config.log_input_example:
+        from autolog.signature import example_to_json
+
+        example_to_json(input_example, config.input_example_rows)  # the caller hears why not
     capture = ModelCapture(flavor=flavor, snapshot=flavor.serialize(model),
                            example=input_example, signature=signature,
                            model_class=type(model).__qualname__)

@@ -18,6 +18,9 @@ wrapper records anything:
   Pipeline's steps, a search's candidates) pass straight through;
 * :func:`suspended` switches autolog off for a block, e.g. while autolog itself predicts,
   converts or exports a model.
+
+:func:`caller_module` tells who called a wrapper, for the rule that only the user's own calls
+record (a fit that a library makes for its own purposes is not a run).
 """
 
 from __future__ import annotations
@@ -25,7 +28,8 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import inspect
-from collections.abc import Callable, Iterator
+import sys
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any, SupportsIndex
@@ -36,6 +40,7 @@ __all__ = [
     "CellPatch",
     "Patch",
     "PatchSet",
+    "caller_module",
     "enter_recording",
     "exit_recording",
     "is_recording",
@@ -56,6 +61,12 @@ _suspended: contextvars.ContextVar[bool] = contextvars.ContextVar(
     "autolog_suspended", default=False)
 
 Wrapper = Callable[[Callable[..., Any], Any, tuple[Any, ...], dict[str, Any]], Any]
+
+# Top-level packages whose frames only pass a call along: wrappers (autolog's own, wrapt's
+# pure-Python fallback, functools), thread and process pools (threading, concurrent.futures,
+# multiprocessing, joblib and its loky). The caller is looked for above them.
+_PASS_ALONG = frozenset({"autolog", "wrapt", "functools", "threading", "concurrent",
+                         "multiprocessing", "joblib"})
 
 
 def _unwrap_reduce(wrapped: Any) -> Any:
@@ -124,6 +135,36 @@ def is_suspended() -> bool:
 def should_record() -> bool:
     """True when a wrapper may start recording: not nested and not suspended."""
     return not (_recording.get() or _suspended.get())
+
+
+def caller_module(pass_along: Collection[str] = (), depth: int = 1) -> str | None:
+    """The module of the code that called a wrapper: ``__name__`` of the first frame above it
+    that does not merely pass the call along.
+
+    Frames of autolog (and ``autolog_*`` integrations), wrapt, functools, threading,
+    concurrent.futures, multiprocessing and joblib are passed over, as are those of the modules
+    named in ``pass_along`` (a framework's own plumbing, e.g. a mixin's ``fit_transform`` that
+    calls ``self.fit``). A call that arrives with nothing but such frames above it (a thread or
+    worker process running ``est.fit`` itself) has no caller: None. A frame whose globals have
+    no ``__name__`` (code run by ``exec``) gives ``""``.
+
+    Cost: a walk over a few frames; call it only when a wrapper is about to record.
+
+    Args:
+        pass_along: full module names to pass over as well.
+        depth: frames between the caller of this function and the wrapper's caller (1 when
+            called from the wrapper itself).
+    """
+    frame = sys._getframe(depth + 1)
+    while frame is not None:
+        name = frame.f_globals.get("__name__")
+        if not isinstance(name, str):
+            return ""
+        top = name.partition(".")[0]
+        if not (top in _PASS_ALONG or top.startswith("autolog_") or name in pass_along):
+            return name
+        frame = frame.f_back  # type: ignore[assignment]
+    return None
 
 
 @contextlib.contextmanager

@@ -97,6 +97,8 @@ class ModelVersion:
         model_class: the trained class, e.g. ``Pipeline`` (from the run's tags).
         run_name: the source run's name.
         experiment: the source run's experiment.
+        code: where the source run's code came from, from its tags: ``source`` (script or
+            notebook), ``commit``, ``branch``, ``dirty`` (``"true"``/``"false"``), as known.
     """
 
     name: str
@@ -117,6 +119,7 @@ class ModelVersion:
     model_class: str = ""
     run_name: str = ""
     experiment: str = ""
+    code: dict[str, str] = field(default_factory=dict)
 
     @property
     def uri(self) -> str:
@@ -300,7 +303,8 @@ def describe_model_folder(folder: str | os.PathLike[str], run: Run | None = None
 
     Returns:
         ``signature``, ``formats``, ``onnx_parity``, ``size_bytes`` and, with ``run``,
-        ``metrics``, ``params``, ``model_class``, ``run_name``, ``experiment``.
+        ``metrics`` (the model's, not the ``system/...`` ones), ``params``, ``model_class``,
+        ``run_name``, ``experiment``, ``code``.
     """
     from autolog.model_folder import read_model_folder
 
@@ -314,9 +318,13 @@ def describe_model_folder(folder: str | os.PathLike[str], run: Run | None = None
         "size_bytes": int(size) if isinstance(size, (int, float)) else _folder_size(path),
     }
     if run is not None:
-        out.update(metrics=dict(run.metrics), params=dict(run.params),
-                   model_class=run.model_name, run_name=run.info.name,
-                   experiment=run.info.experiment)
+        from autolog.runs import is_system_metric
+        from autolog.source_info import code_record
+
+        out.update(metrics={k: v for k, v in run.metrics.items() if not is_system_metric(k)},
+                   params=dict(run.params), model_class=run.model_name,
+                   run_name=run.info.name, experiment=run.info.experiment,
+                   code=code_record(run.tags))
     return out
 
 

@@ -18,9 +18,11 @@ __all__ = [
     "KILLED",
     "RUNNING",
     "STATUSES",
+    "SYSTEM_METRIC_PREFIX",
     "Metric",
     "Run",
     "RunInfo",
+    "is_system_metric",
     "new_run_id",
     "now_ms",
 ]
@@ -30,6 +32,14 @@ FINISHED = "FINISHED"
 FAILED = "FAILED"
 KILLED = "KILLED"
 STATUSES = (RUNNING, FINISHED, FAILED, KILLED)
+#: Metrics of the machine while a run trained (see :mod:`autolog.system_metrics`), as MLflow
+#: names them.
+SYSTEM_METRIC_PREFIX = "system/"
+
+
+def is_system_metric(key: str) -> bool:
+    """True for a ``system/...`` metric (CPU, memory, GPU use), not one of the model's."""
+    return key.startswith(SYSTEM_METRIC_PREFIX)
 
 
 def new_run_id() -> str:
@@ -117,8 +127,9 @@ class Run:
         return self.tags.get("autolog.model_class", "")
 
     def summary_metrics(self, limit: int = 4) -> dict[str, float]:
-        """A few headline metrics, the training score first."""
-        ordered = sorted(self.metrics, key=lambda k: (k != "training_score", k))
+        """A few headline metrics, the training score first (no system metrics)."""
+        ordered = sorted((k for k in self.metrics if not is_system_metric(k)),
+                         key=lambda k: (k != "training_score", k))
         return {k: self.metrics[k] for k in ordered[:limit]}
 
     def to_dict(self) -> dict[str, Any]:

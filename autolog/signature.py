@@ -7,8 +7,9 @@ the JSON strings MLflow writes under the ``signature:`` key of an MLmodel file, 
 here load in MLflow and folders written by MLflow load here.
 
 numpy and pandas are imported inside the functions that need them. pandas objects and torch
-tensors are recognised through ``sys.modules``: an object can only be a ``torch.Tensor`` if torch
-is already imported, so inspecting a numpy array never imports pandas or torch.
+tensors are recognised through ``sys.modules`` (fully imported modules only, see
+:mod:`autolog.imported`): an object can only be a ``torch.Tensor`` if torch is already
+imported, so inspecting a numpy array never imports pandas or torch.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from autolog import imported
 from autolog.errors import ModelFolderError, SchemaMismatchError
 
 __all__ = [
@@ -344,8 +346,8 @@ class Signature:
 
 
 def _is_instance(obj: Any, module: str, attr: str) -> bool:
-    mod = sys.modules.get(module)
-    return mod is not None and isinstance(obj, getattr(mod, attr))
+    # never a module another thread is still importing (see autolog.imported)
+    return imported.is_instance(obj, module, attr)
 
 
 def _is_frame(obj: Any) -> bool:
@@ -874,7 +876,7 @@ def _jsonable(v: Any, pos: str, neg: str) -> Any:
         return v.isoformat()
     if isinstance(v, Mapping):
         return {str(k): _jsonable(x, pos, neg) for k, x in v.items()}
-    if isinstance(v, (list, tuple)):
+    if isinstance(v, (list, tuple, range)):
         return [_jsonable(x, pos, neg) for x in v]
     if _is_array(v) or _is_instance(v, "numpy", "generic"):
         import numpy as np
@@ -928,6 +930,8 @@ def example_from_json(info: Mapping[str, Any], text: str, schema: Schema | None 
                 df[spec.name] = pd.to_datetime(values)
             elif spec.type in _NUMERIC_COLUMN_DTYPES and not values.isna().any():
                 df[spec.name] = values.astype(_NUMERIC_COLUMN_DTYPES[spec.type])
+            elif spec.type in ("integer", "long"):  # integers with nulls: pandas' nullable
+                df[spec.name] = values.astype(f"Int{32 if spec.type == 'integer' else 64}")
         return df
     if kind == "ndarray":
         specs = {s.name: s for s in schema} if tensor and schema is not None else {}

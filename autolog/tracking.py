@@ -41,25 +41,19 @@ end_run_hooks: list[Callable[[], None]] = []
 
 
 @functools.lru_cache(maxsize=1)
-def _process_tags() -> tuple[tuple[str, str], ...]:
+def _user() -> str:
     try:
-        user = getpass.getuser()
+        return getpass.getuser()
     except Exception:  # noqa: BLE001 - no user name in some containers
-        user = ""
-    # JPY_SESSION_NAME: the notebook's path, set by Jupyter for its kernels.
-    source = (os.environ.get("AUTOLOG_SOURCE_NAME") or os.environ.get("JPY_SESSION_NAME")
-              or (sys.argv[0] if sys.argv else ""))
-    return (
-        ("autolog.source", source or "<interactive>"),
-        ("autolog.user", user),
-        ("autolog.host", _host()),
-        ("autolog.python_version", sys.version.split()[0]),
-    )
+        return ""
 
 
 def default_tags() -> dict[str, str]:
-    """Tags every run gets: source, user, host, Python version (computed once per process)."""
-    return dict(_process_tags())
+    """Tags every run gets: its source and user (MLflow's names), host, Python version."""
+    from autolog import source_info
+
+    return {**source_info.process_source().tags(), source_info.USER: _user(),
+            "autolog.host": _host(), "autolog.python_version": sys.version.split()[0]}
 
 
 class ActiveRun:
@@ -95,6 +89,10 @@ class ActiveRun:
         info = RunInfo(**self.info.to_dict())
         self._submit("creating run", lambda s: s.create_run(info), creates=True)
         self.set_tags({**default_tags(), **(tags or {})})
+        from autolog import run_context
+
+        with safety.guard(f"recording the context of run {self.run_id[:8]}"):
+            run_context.run_started(self)  # source, git, environment, system metrics
 
     @property
     def run_id(self) -> str:
@@ -165,8 +163,9 @@ class ActiveRun:
     def log_param(self, key: str, value: Any) -> None:
         self.log_params({key: value})
 
-    def log_metrics(self, metrics: Mapping[str, float], step: int = 0) -> None:
-        ts = now_ms()
+    def log_metrics(self, metrics: Mapping[str, float], step: int = 0,
+                    timestamp: int | None = None) -> None:
+        ts = now_ms() if timestamp is None else timestamp
         batch = [Metric(str(k), float(v), step, ts) for k, v in metrics.items()]
         with self._pending_lock:
             self._pending_metrics.extend(batch)
@@ -183,6 +182,13 @@ class ActiveRun:
     def set_tag(self, key: str, value: Any) -> None:
         self.set_tags({key: value})
 
+    def record_system_metrics(self) -> None:
+        """Record this run's system metrics whatever its length (with the default option
+        ``log_system_metrics=auto``, only runs lasting one interval get them otherwise)."""
+        from autolog import system_metrics
+
+        system_metrics.watch_always(self)
+
     def end(self, status: str = FINISHED) -> None:
         """End the run (idempotent)."""
         if self.ended:
@@ -191,6 +197,10 @@ class ActiveRun:
         for callback in list(self.end_callbacks):
             with safety.guard(f"finishing the record of run {self.run_id[:8]}"):
                 callback(status)
+        from autolog import run_context
+
+        with safety.guard(f"ending the system metrics of run {self.run_id[:8]}"):
+            run_context.run_ending(self)
         self.info.status = status
         self.info.end_time = now_ms()
         end_time = self.info.end_time

@@ -7,6 +7,13 @@ writes of that run. The thread starts on the first job, so enabling autolog cost
 :func:`flush` waits until every submitted job has run; :func:`autolog.disable` and interpreter
 exit (``atexit``) call it. A job that raises becomes one warning (see :mod:`autolog.safety`); in
 testing mode the first such error is re-raised by the next :func:`flush` instead.
+
+Warnings that the writer's jobs cause (a model's ``predict`` in the training metrics, an ONNX
+converter) are not shown: they are not the user's, and they must not land in a
+``warnings.catch_warnings(record=True)`` list the training thread holds at that moment. The
+warning filters are process-wide, so the writer never changes them (a ``catch_warnings`` there
+would swap the filters of the training thread too); instead warnings are dropped where they are
+shown, when the showing thread is the writer (``AutologWarning`` excepted).
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ import os
 import queue
 import threading
 import time
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -27,6 +35,27 @@ __all__ = ["Writer", "flush", "get_writer", "submit"]
 _POLL_S = 0.2
 # Longest wait for queued jobs before a fork (a model folder or an ONNX conversion under way).
 _FORK_WAIT_S = 60.0
+
+# Set on the writer thread: warnings shown there are dropped (see the module docstring).
+_thread_state = threading.local()
+_hide_patch: Any = None
+
+
+def _hide_writer_warnings(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...],
+                          kwargs: dict[str, Any]) -> Any:
+    if getattr(_thread_state, "writer", False):
+        message = args[0] if args else kwargs.get("msg")
+        if not issubclass(getattr(message, "category", Warning), safety.AutologWarning):
+            return None
+    return wrapped(*args, **kwargs)
+
+
+def _install_warning_hider() -> None:
+    """Wrap ``warnings._showwarnmsg`` (what every warning goes through once the filters let it
+    be shown, from Python and C code alike) once per process."""
+    global _hide_patch
+    if _hide_patch is None and hasattr(warnings, "_showwarnmsg"):
+        _hide_patch = patching.wrap_attribute(warnings, "_showwarnmsg", _hide_writer_warnings)
 
 
 class Writer:
@@ -78,6 +107,7 @@ class Writer:
             if self._thread is not None and self._thread.is_alive():
                 return
             died = self._thread is not None
+            _install_warning_hider()
             self._thread = threading.Thread(target=self._loop, name="autolog-writer", daemon=True)
             self._thread.start()
         if died:
@@ -86,6 +116,7 @@ class Writer:
                 "a job it was running may be lost"))
 
     def _loop(self) -> None:
+        _thread_state.writer = True
         # The writer calls predict(), converts and exports models: none of that may record.
         with patching.suspended():
             while True:

@@ -17,3 +17,30 @@ def run_python(code: str, env: dict[str, str] | None = None, cwd: Path | None = 
     full_env.update(env or {})
     return subprocess.run([sys.executable, "-c", code], env=full_env, cwd=cwd, text=True,
                           capture_output=True, timeout=timeout, check=False)
+
+
+GIT_ENV = {"GIT_AUTHOR_NAME": "Test", "GIT_AUTHOR_EMAIL": "test@example.com",
+           "GIT_COMMITTER_NAME": "Test", "GIT_COMMITTER_EMAIL": "test@example.com",
+           "GIT_CONFIG_NOSYSTEM": "1"}
+
+
+def git(repo: Path, *args: str) -> str:
+    """Run ``git args`` in ``repo`` (a throwaway identity, no global config); its stdout."""
+    env = {**os.environ, **GIT_ENV, "HOME": str(repo.parent)}
+    done = subprocess.run(["git", *args], cwd=repo, env=env, capture_output=True, text=True,
+                          check=True)
+    return done.stdout.strip()
+
+
+def make_git_repo(path: Path, files: dict[str, str], remote: str | None = None) -> str:
+    """A real git repository at ``path`` with ``files`` committed on ``main``; the commit."""
+    path.mkdir(parents=True, exist_ok=True)
+    git(path, "init", "--quiet", "--initial-branch=main")
+    for name, text in files.items():
+        (path / name).parent.mkdir(parents=True, exist_ok=True)
+        (path / name).write_text(text)
+    git(path, "add", "--all")
+    git(path, "commit", "--quiet", "-m", "first")
+    if remote is not None:
+        git(path, "remote", "add", "origin", remote)
+    return git(path, "rev-parse", "HEAD")

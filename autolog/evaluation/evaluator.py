@@ -27,7 +27,6 @@ import re
 from typing import Any
 
 from autolog import heldout, patching, safety, writer
-from autolog.artifacts import write_text_files
 from autolog.errors import InvalidNameError, NotFoundError
 from autolog.evaluation.result import EvaluationResult
 
@@ -138,8 +137,8 @@ def _write_files(store: Any, run_id: str, dataset: str, files: dict[str, Any]) -
         return  # same name, same data: the files are there already
     except NotFoundError:
         pass
-    write_text_files(store, run_id, path, {f"{name}.json": json.dumps(content, default=str)
-                                           for name, content in files.items()})
+    store.log_files(run_id, path, {f"{name}.json": json.dumps(content, default=str)
+                                   for name, content in files.items()})
 
 
 def _compute(outputs: Any) -> tuple[dict[str, float], list[dict[str, Any]], dict[str, Any]]:

@@ -27,7 +27,6 @@ outputs beyond ``predict`` worth comparing (class probabilities).
 from __future__ import annotations
 
 import importlib
-import sys
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -75,8 +74,9 @@ def _candidates(produced: Any, table: bool) -> Iterator[bytes]:
 
 
 def _is_frame(data: Any) -> bool:
-    pandas = sys.modules.get("pandas")
-    return pandas is not None and isinstance(data, pandas.DataFrame)
+    from autolog.imported import is_instance
+
+    return is_instance(data, "pandas", "DataFrame")
 
 
 def _check(onnx_bytes: bytes, capture: Any, model: Any, config: Any,

@@ -13,7 +13,6 @@ type and reshaped to its rank (a column ``(n,)`` becomes ``(n, 1)`` where the mo
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,8 +72,9 @@ class _Input:
 
 
 def _is(obj: Any, module: str, attr: str) -> bool:
-    mod = sys.modules.get(module)
-    return mod is not None and isinstance(obj, getattr(mod, attr))
+    from autolog.imported import is_instance
+
+    return is_instance(obj, module, attr)
 
 
 def _to_numpy(value: Any, dtype: str) -> Any:

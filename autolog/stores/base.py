@@ -29,7 +29,8 @@ with one implements all of them:
 * :meth:`Store.update_registered_model`, :meth:`Store.update_model_version` — descriptions
   and tags.
 
-Derived: :meth:`Store.get_model_version_by_alias`, :meth:`Store.get_latest_model_version`.
+Derived: :meth:`Store.get_model_version_by_alias`, :meth:`Store.get_latest_model_version`,
+:meth:`Store.log_files` (small files as one artifact folder).
 
 Optional: :meth:`Store.log_inputs` records the datasets a run was evaluated on where the
 backend has a place for them (MLflow's run inputs); the default keeps them in the run's tags
@@ -43,6 +44,8 @@ Every backend passes one conformance suite (``tests/stores``).
 from __future__ import annotations
 
 import abc
+import shutil
+import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -288,6 +291,23 @@ class Store(abc.ABC):
 
     def set_tag(self, run_id: str, key: str, value: str) -> None:
         self.log_batch(run_id, tags={key: value})
+
+    def log_files(self, run_id: str, artifact_path: str, files: Mapping[str, str | bytes]
+                  ) -> None:
+        """Put ``files`` (file name -> text or bytes) in the run as one artifact folder,
+        through :meth:`log_artifacts` (all of it or nothing)."""
+        staging = getattr(self, "staging_dir", None)
+        work = Path(tempfile.mkdtemp(prefix="autolog-files-",
+                                     dir=staging() if callable(staging) else None))
+        try:
+            folder = work / "files"
+            folder.mkdir()
+            for name, content in files.items():
+                data = content.encode("utf-8") if isinstance(content, str) else content
+                (folder / name).write_bytes(data)
+            self.log_artifacts(run_id, folder, artifact_path)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
 
     def end_run(self, run_id: str, status: str) -> None:
         self.update_run(run_id, status, now_ms())

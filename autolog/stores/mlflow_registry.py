@@ -37,7 +37,7 @@ T = TypeVar("T")
 
 RECORD_TAG = "autolog.version"
 _RECORD_FIELDS = ("source", "run_id", "signature", "metrics", "params", "formats",
-                  "onnx_parity", "size_bytes", "model_class", "run_name", "experiment")
+                  "onnx_parity", "size_bytes", "model_class", "run_name", "experiment", "code")
 _PAGE = 1000
 
 

@@ -24,7 +24,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from autolog.runs import RUNNING, Run, RunInfo
+from autolog.runs import RUNNING, Run, RunInfo, is_system_metric
 from autolog.stores.base import Store
 
 __all__ = ["ATTRIBUTES", "PAGE_SIZE", "Clause", "FilterError", "Listing", "RunReader",
@@ -227,6 +227,8 @@ def _columns(runs: Sequence[Run], attr: str, limit: int, differing: bool) -> lis
     counts: dict[str, int] = {}
     for run in runs:
         for key in getattr(run, attr):
+            if attr == "metrics" and is_system_metric(key):
+                continue  # the machine's load, not a result: shown on the run's page
             counts[key] = counts.get(key, 0) + 1
     keys = sorted(counts, key=lambda k: (-counts[k], k != "training_score", k))
     if differing:

@@ -22,7 +22,8 @@ from werkzeug.wrappers import Response
 
 from autolog import registry
 from autolog.errors import InvalidNameError, ModelFolderError, NotFoundError, StoreError
-from autolog.runs import STATUSES, Metric, Run
+from autolog.run_context import read_context
+from autolog.runs import STATUSES, SYSTEM_METRIC_PREFIX, Metric, Run, is_system_metric
 from autolog.stores.base import Store
 from autolog.ui import heldout
 from autolog.ui.folder import FolderView, describe_folder
@@ -36,7 +37,7 @@ MAX_CHART_POINTS = 5000
 MAX_TEXT_BYTES = 2 * 1024 * 1024
 TEXT_NAMES = frozenset({"MLmodel", "requirements.txt", "LICENSE"})
 TEXT_SUFFIXES = frozenset({".json", ".jsonl", ".yaml", ".yml", ".txt", ".md", ".csv", ".tsv",
-                           ".py", ".log", ".cfg", ".toml", ".ini"})
+                           ".py", ".log", ".cfg", ".toml", ".ini", ".patch", ".diff"})
 
 
 def store() -> Store:
@@ -162,12 +163,17 @@ def run(run_id: str) -> str:
     versions = []
     if names is not None:
         versions = registry.search_model_versions(run_id=run_id, store=store())
+    own = {k: v for k, v in found.metric_history.items() if not is_system_metric(k)}
+    system = {k[len(SYSTEM_METRIC_PREFIX):]: v for k, v in found.metric_history.items()
+              if is_system_metric(k)}
     return render_template(
-        "run.html", run=found, charts=chart_series(found.metric_history), folders=folders,
+        "run.html", run=found, charts=chart_series(own), folders=folders,
         model_names=names, registry_error=registry_error, versions=versions,
-        single_metrics=sorted(k for k, v in found.metric_history.items() if len(v) < 2),
-        tags=heldout.shown_tags(found.tags), metrics=heldout.other_metrics(found),
-        heldout_groups=heldout.heldout_groups(found),
+        metrics={k: v for k, v in heldout.other_metrics(found).items()
+                 if not is_system_metric(k)},
+        context=read_context(found, store()), system_charts=chart_series(system),
+        single_metrics=sorted(k for k, v in own.items() if len(v) < 2),
+        tags=heldout.shown_tags(found.tags), heldout_groups=heldout.heldout_groups(found),
         evaluation_panels=heldout.evaluation_panels(store(), found))
 
 

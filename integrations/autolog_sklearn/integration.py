@@ -1,17 +1,28 @@
 """What the scikit-learn integration patches, and how a fit becomes a run.
 
-Targets:
+Targets: ``fit``, ``fit_transform``, ``fit_predict`` of every ``BaseEstimator`` subclass that
+defines them in its own ``__dict__`` — scikit-learn's, third-party ones and the user's,
+including classes created after :func:`autolog.enable` (``BaseEstimator.__init_subclass__``
+hook). Inherited methods are not copied down: they are wrapped where they are defined.
 
-* ``fit``, ``fit_transform``, ``fit_predict`` of every ``BaseEstimator`` subclass that defines
-  them in its own ``__dict__`` — scikit-learn's, third-party ones and the user's, including
-  classes created after :func:`autolog.enable` (``BaseEstimator.__init_subclass__`` hook).
-  Inherited methods are not copied down: they are wrapped where they are defined.
-* the helpers in ``sklearn.model_selection._validation`` that fit clones
-  (``cross_val_score``, ``cross_validate``, ``learning_curve`` ...): inside them nothing records,
-  so cross-validation leaves no stray runs.
+Which fits are runs: only those the user calls.
 
-Only the outermost fit records (re-entry guard), so a Pipeline or a search is one run. A
-recorded fit links the fitted estimator to its run for post-training metrics
+* Only the outermost fit records (re-entry guard), so a Pipeline or a search is one run.
+* A fit that scikit-learn calls for its own purposes is not a run: the ``LabelEncoder`` that
+  ``f1_score`` fits, the clones fitted by ``cross_val_score``, ``learning_curve`` or
+  ``permutation_test_score``, the fits of ``check_estimator``. The test, made only when a fit
+  is about to record: the module of the code that called ``fit`` (see
+  :func:`autolog.patching.caller_module`, which passes over thread pools, joblib and wrappers)
+  is part of the ``sklearn`` package. scikit-learn's own plumbing around an estimator's methods
+  (``TransformerMixin.fit_transform`` calling ``self.fit``, the ``set_output`` wrappers,
+  ``sklearn.utils.parallel``) is passed over, so that ``scaler.fit_transform(X)`` called by
+  the user still records. Such a library fit runs as if it were recording: nothing inside it
+  records either (a user-defined estimator fitted by ``cross_val_score`` does not turn the fits
+  in its own ``fit`` into runs).
+* A third-party estimator (any class outside ``sklearn``) that the user fits records like
+  scikit-learn's own.
+
+A recorded fit links the fitted estimator to its run for post-training metrics
 (:mod:`autolog_sklearn.post_training`, which patches the inference methods, ``score``,
 ``sklearn.metrics`` and scorers); any fit of a linked estimator first unlinks it.
 """
@@ -24,15 +35,24 @@ from typing import Any
 
 from autolog import activation, patching, safety, tracking
 from autolog.integration import Integration
-from autolog.model_logging import ModelCapture, write_captured_model
+from autolog.model_logging import ModelCapture, NotRecorded, write_captured_model
 
 __all__ = ["FIT_METHODS", "SklearnIntegration"]
 
 FIT_METHODS = ("fit", "fit_transform", "fit_predict")
 # Rows of training input kept for the ONNX parity check (format "onnx" or "both").
 PARITY_ROWS = 1000
-CV_HELPERS = ("_fit_and_score", "_fit_and_predict", "_permutation_test_score",
-              "_incremental_fit_estimator")
+#: Top-level package whose calls to ``fit`` are the library's own work, not the user's.
+LIBRARY = "sklearn"
+#: Modules of scikit-learn that only pass a call to an estimator's method along: a mixin's
+#: ``fit_transform``/``fit_predict`` and ``_fit_context`` (sklearn.base), the ``set_output``
+#: wrappers, ``delayed``/``Parallel``. Their frames are passed over when looking for the caller.
+PASS_ALONG: frozenset[str] = frozenset({
+    "sklearn.base", "sklearn.utils._set_output", "sklearn.utils.parallel",
+})
+#: Modules of scikit-learn whose fits count as the user's (none by default; the estimator-check
+#: tests add ``sklearn.utils.estimator_checks`` to record the odd inputs those checks feed).
+USER_MODULES: set[str] = set()
 
 
 def _all_subclasses(cls: type) -> list[type]:
@@ -46,10 +66,15 @@ def _all_subclasses(cls: type) -> list[type]:
     return list(seen)
 
 
-def _suppress_wrapper(wrapped: Any, instance: Any, args: tuple[Any, ...],
-                      kwargs: dict[str, Any]) -> Any:
-    with patching.recording():
-        return wrapped(*args, **kwargs)
+def called_by_user() -> bool:
+    """False when the code calling the fit being wrapped is scikit-learn's own (see above).
+
+    Called from the wrapper only, when a fit is about to record.
+    """
+    module = patching.caller_module(PASS_ALONG, depth=2)
+    if module is None or module in USER_MODULES:
+        return True
+    return module.partition(".")[0] != LIBRARY
 
 
 def _fit_args(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, Any, Any]:
@@ -75,7 +100,6 @@ class SklearnIntegration(Integration):
         for cls in [BaseEstimator, *_all_subclasses(BaseEstimator)]:
             self._patch_class(cls)
         self.patches.add(patching.on_subclass(BaseEstimator, self._patch_class))
-        self.when_imported("sklearn.model_selection._validation", self._patch_cv_helpers)
         self.when_imported("sklearn.metrics", self.post_training.patch_metrics)
 
     def _patch_class(self, cls: type) -> None:
@@ -84,11 +108,6 @@ class SklearnIntegration(Integration):
             if raw is not None and not patching.is_autolog_wrapper(raw):
                 self.patches.wrap(cls, name, self._fit_wrapper)
         self.post_training.patch_class(cls)
-
-    def _patch_cv_helpers(self, module: ModuleType) -> None:
-        for name in CV_HELPERS:
-            if name in vars(module):
-                self.patches.wrap(module, name, _suppress_wrapper)
 
     @classmethod
     def evaluation_outputs(cls, model: Any, X: Any, y: Any, task: str | None) -> Any:
@@ -114,6 +133,9 @@ class SklearnIntegration(Integration):
             self.post_training.unlink(instance)  # refitted: not the model its run recorded
         if instance is None or not patching.should_record() or not activation.is_enabled():
             return wrapped(*args, **kwargs)
+        if not called_by_user():
+            with patching.recording():  # scikit-learn's own fit: nothing inside it records
+                return wrapped(*args, **kwargs)
         recorder = None
         with safety.guard("starting a run for " + type(instance).__name__):
             recorder = FitRecorder(instance, wrapped.__name__, args, kwargs)
@@ -160,20 +182,33 @@ class FitRecorder:
             "autolog.fit_method": method,
             "autolog.library.scikit-learn": sklearn.__version__,
         })
-        self.run.log_params(params.flatten(estimator.get_params(deep=True),
-                                           self.config.max_param_length))
-        self.example = None
-        if self.config.input_example is not None:
-            self.example = self.config.input_example
-        elif self.config.log_input_example or self.config.log_signature:
-            self.example = datasets.head(self.X, self.config.input_example_rows)
-        self.parity_data = None
+        # From here on the run exists: a part that fails costs that part, not the run.
+        self.example: Any = None
+        self.parity_data: Any = None
+        self.digest: str | None = None
+        self.notes: dict[str, str] = {}
+        with safety.guard("recording the parameters"):
+            self.run.log_params(params.flatten(estimator.get_params(deep=True),
+                                               self.config.max_param_length))
+        with safety.guard("reading the input example rows"):
+            if self.config.input_example is not None:
+                self.example = self.config.input_example
+            elif self.config.log_input_example or self.config.log_signature:
+                try:
+                    self.example = datasets.head(self.X, self.config.input_example_rows)
+                except datasets.NoRows as exc:
+                    self.notes["autolog.input_example"] = f"not saved: {exc}"
+                    self.notes["autolog.signature"] = "not inferred: no input example"
         if self.config.format != "pickle" and self.config.log_models:
-            self.parity_data = _parity_sample(self.X)
+            with safety.guard("sampling rows for the ONNX parity check"):
+                self.parity_data = _parity_sample(self.X)
         if self.config.log_datasets and self.X is not None:
-            fp = datasets.fingerprint(self.X)
-            self.run.log_params({"dataset.shape": fp["shape"], "dataset.digest": fp["digest"]})
-            self.run.set_tags({"autolog.dataset.dtypes": str(fp["dtypes"])[:500]})
+            with safety.guard("fingerprinting the training data"):
+                fp = datasets.fingerprint(self.X)
+                self.digest = fp["digest"]
+                self.run.log_params({"dataset.shape": fp["shape"],
+                                     "dataset.digest": fp["digest"]})
+                self.run.set_tags({"autolog.dataset.dtypes": str(fp["dtypes"])[:500]})
         self.started = time.perf_counter()
 
     def fail(self) -> None:
@@ -184,7 +219,7 @@ class FitRecorder:
         duration = time.perf_counter() - self.started
         self.run.log_metrics({"fit_time_s": duration})
         model = self.estimator
-        if hasattr(model, "cv_results_") and hasattr(model, "best_params_"):
+        if _is_search(model):
             model = self._record_search(model)
         if model is not None and self.config.log_models:
             self._log_model(model)
@@ -194,11 +229,39 @@ class FitRecorder:
             self.run.end(tracking.FINISHED)
 
     def _on_model(self, fitted: Any) -> None:
+        """Writer: the training metrics, on the data the model was fitted on.
+
+        Raises:
+            NotRecorded: the input was an iterator (``fit`` consumed it), the data changed
+                since ``fit`` started (its fingerprint differs: metrics on it would describe
+                other data), or the model raised on its own training data.
+        """
         if not self.config.log_metrics:
             return
+        from autolog import datasets
         from autolog_sklearn.metrics import training_metrics
 
-        self.run.log_metrics(training_metrics(fitted, self.X, self.y, self.sample_weight))
+        if self.X is not None and not datasets.is_reiterable(self.X):
+            raise NotRecorded("autolog.training_metrics", "not computed: the training input "
+                              "was an iterator, read once by fit")
+        changed = NotRecorded("autolog.training_metrics", "not computed: the training data "
+                              "changed after fit started (fit changed it in place, or the "
+                              "program did before the metrics were computed)")
+
+        def unchanged() -> bool:
+            return self.digest is None or datasets.fingerprint(self.X)["digest"] == self.digest
+
+        if not unchanged():
+            raise changed
+        try:
+            metrics = training_metrics(fitted, self.X, self.y, self.sample_weight)
+        except Exception as exc:  # data changed while the metrics were computed: not ours
+            if not unchanged():
+                raise changed from exc
+            raise
+        if not unchanged():  # checked again: the program may change it meanwhile
+            raise changed
+        self.run.log_metrics(metrics)
 
     def _log_model(self, model: Any) -> None:
         from autolog_sklearn.flavor import FLAVOR
@@ -212,7 +275,7 @@ class FitRecorder:
         capture = ModelCapture(flavor=FLAVOR, snapshot=snapshot, example=self.example,
                                signature=self.config.signature,
                                model_class=type(model).__name__, on_model=self._on_model,
-                               parity_data=self.parity_data)
+                               parity_data=self.parity_data, notes=dict(self.notes))
         run, config = self.run, self.config
         run.submit("writing the model folder of run",
                    lambda _store: write_captured_model(run, capture, config))
@@ -226,52 +289,130 @@ class FitRecorder:
             snapshot = FLAVOR.serialize(model)
         except Exception:  # noqa: BLE001 - metrics on an unpicklable model are skipped
             return
-        self.run.submit("computing training metrics of run",
-                        lambda _store: self._on_model(FLAVOR.deserialize(snapshot)))
+        run = self.run
+
+        def job(_store: Any) -> None:
+            try:
+                self._on_model(FLAVOR.deserialize(snapshot))
+            except NotRecorded as exc:
+                run.set_tags({exc.tag: exc.reason})
+
+        run.submit("computing training metrics of run", job)
 
     def _record_search(self, search: Any) -> Any:
-        """Parent run: best params and score, cv_results; children: the top candidates."""
+        """Parent run: best params, the best mean CV score of every metric, cv_results;
+        children: the top ``max_tuning_runs`` candidates. Returns the refitted best estimator
+        (None when the search was run with ``refit=False``)."""
         from autolog import params
 
-        self.run.log_params({f"best_{k}": v for k, v in params.flatten(
-            search.best_params_, self.config.max_param_length).items()})
-        if hasattr(search, "best_score_"):
-            self.run.log_metrics({"best_cv_score": float(search.best_score_)})
         results = {k: (v.tolist() if hasattr(v, "tolist") else list(v))
                    for k, v in search.cv_results_.items()}
+        if hasattr(search, "best_params_"):
+            self.run.log_params({f"best_{k}": v for k, v in params.flatten(
+                search.best_params_, self.config.max_param_length).items()})
+        best: dict[str, float] = {}
+        if isinstance(getattr(search, "best_score_", None), (int, float)):
+            best["best_cv_score"] = float(search.best_score_)
+        for metric in _search_metrics(results):
+            top = _candidate_order(results, metric, None)[0]
+            score = results[f"mean_test_{metric}"][top]
+            if isinstance(score, (int, float)) and f"best_cv_{metric}" not in best:
+                best[f"best_cv_{metric}"] = float(score)
+        self.run.log_metrics(best)
         run = self.run
         run.submit("writing cv_results of run", lambda store: _write_cv_results(store, run,
                                                                                 results))
-        ranks = results.get("rank_test_score")
-        if ranks is not None and self.config.max_tuning_runs > 0:
-            order = sorted(range(len(ranks)), key=lambda i: ranks[i])[:self.config.max_tuning_runs]
-            for i in order:
-                child = tracking.ActiveRun(f"{type(search).__name__}-candidate-{i}",
-                                           self.config.experiment, self.config.store_uri,
-                                           parent=self.run)
-                child.set_tags({"autolog.integration": "sklearn", "autolog.candidate": i})
-                child.log_params(params.flatten(results["params"][i],
-                                                self.config.max_param_length))
-                scores = {k: v[i] for k, v in results.items()
-                          if k.startswith(("mean_", "std_", "rank_")) and
-                          isinstance(v[i], (int, float))}
-                child.log_metrics(scores)
-                child.end(tracking.FINISHED)
-        return getattr(search, "best_estimator_", None)
+        metrics = _search_metrics(results)
+        if metrics and self.config.max_tuning_runs > 0:
+            refit = getattr(search, "refit", True)
+            ranked_by = refit if isinstance(refit, str) and refit in metrics else metrics[0]
+            best_index = getattr(search, "best_index_", None)
+            order = _candidate_order(results, ranked_by, best_index)
+            for i in order[:self.config.max_tuning_runs]:
+                self._candidate_run(search, results, i, is_best=i == best_index)
+        estimator = getattr(search, "best_estimator_", None)
+        if estimator is None:
+            self.run.set_tags({"autolog.model": "not logged: the search was run with "
+                                                "refit=False and holds no fitted model"})
+        return estimator
+
+    def _candidate_run(self, search: Any, results: dict[str, Any], i: int,
+                       is_best: bool) -> None:
+        from autolog import params
+
+        child = tracking.ActiveRun(f"{type(search).__name__}-candidate-{i}",
+                                   self.config.experiment, self.config.store_uri,
+                                   parent=self.run)
+        child.set_tags({"autolog.integration": "sklearn", "autolog.candidate": i,
+                        **({"autolog.best_candidate": "true"} if is_best else {})})
+        child.log_params(params.flatten(results["params"][i], self.config.max_param_length))
+        scores = {k: v[i] for k, v in results.items()
+                  if (k.startswith(("mean_", "std_", "rank_")) or k in ("iter", "n_resources"))
+                  and isinstance(v[i], (int, float)) and not isinstance(v[i], bool)}
+        child.log_metrics(scores)
+        child.end(tracking.FINISHED)
+
+
+def _is_search(model: Any) -> bool:
+    """A hyper-parameter search (GridSearchCV, RandomizedSearchCV, successive halving, or
+    anything with scikit-learn's ``cv_results_`` dict), refitted or not."""
+    results = getattr(model, "cv_results_", None)
+    return isinstance(results, dict) and "params" in results
+
+
+def _search_metrics(results: dict[str, Any]) -> list[str]:
+    """The scorer names of a search, in its order: ``score``, or those of ``scoring=[...]``."""
+    return [k[len("rank_test_"):] for k in results
+            if k.startswith("rank_test_") and f"mean_test_{k[len('rank_test_'):]}" in results]
+
+
+def _candidate_order(results: dict[str, Any], metric: str, first: int | None) -> list[int]:
+    """Distinct candidates, best first by ``rank_test_<metric>``.
+
+    Successive halving ranks every candidate of every iteration together, so candidates that
+    reached a later iteration (more resources) come first, as the search itself chooses; a
+    candidate evaluated in several iterations appears once. ``first`` (the search's
+    ``best_index_``) leads when given.
+    """
+    ranks = results[f"rank_test_{metric}"]
+    iters = results.get("iter") or [0] * len(ranks)
+    order = sorted(range(len(ranks)), key=lambda i: (-iters[i], ranks[i], i))
+    if first is not None and 0 <= first < len(ranks):
+        order.remove(first)
+        order.insert(0, first)
+    seen: set[str] = set()
+    distinct = []
+    for i in order:
+        key = repr(sorted(results["params"][i].items(), key=lambda kv: kv[0]))
+        if key not in seen:
+            seen.add(key)
+            distinct.append(i)
+    return distinct
 
 
 def _parity_sample(X: Any, rows: int = PARITY_ROWS) -> Any:
-    """A copy of at most ``rows`` rows spread evenly over ``X`` (None if X has no rows)."""
+    """A copy of at most ``rows`` rows spread evenly over ``X`` (the first rows where ``X``
+    cannot be sliced with a step; None if X gives no rows)."""
     from autolog import datasets
 
+    if X is None or not datasets.is_reiterable(X):
+        return None
     shape = getattr(X, "shape", None)
     try:
         n = int(shape[0]) if shape else len(X)
         step = max(1, n // rows)
-        view = X.iloc[::step] if hasattr(X, "iloc") else X[::step]
-    except (TypeError, KeyError, IndexError, ValueError):  # not row-sliceable: no sample
+        if hasattr(X, "iloc"):
+            view = X.iloc[::step]
+        elif hasattr(X, "tocsr"):  # scipy sparse: COO, DIA and BSR have no row slicing
+            view = X if step == 1 else X.tocsr()[::step]
+        else:
+            view = X[::step]
+    except (TypeError, KeyError, IndexError, ValueError, NotImplementedError):
+        view = X  # not row-sliceable with a step: its first rows
+    try:
+        return datasets.head(view, rows)
+    except datasets.NoRows:
         return None
-    return datasets.head(view, rows)
 
 
 def _write_cv_results(store: Any, run: Any, results: dict[str, Any]) -> None:

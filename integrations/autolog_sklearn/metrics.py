@@ -10,10 +10,23 @@ ROC AUC — goes to ``sklearn.metrics``. The test suite checks both paths give t
 from __future__ import annotations
 
 import math
-import warnings
 from typing import Any
 
 __all__ = ["training_metrics"]
+
+
+def _predict(model: Any, X: Any) -> Any:
+    """``model.predict(X)``; if the model raises on its own training data (a 5-neighbour model
+    fitted on one row), the metrics are not recorded and the run says why in a tag."""
+    from autolog.model_logging import NotRecorded
+
+    try:
+        return model.predict(X)
+    except Exception as exc:  # noqa: BLE001 - the user's model raised: its own behaviour
+        text = " ".join(str(exc).split())[:300]
+        raise NotRecorded("autolog.training_metrics", "not computed: the model's predict "
+                          f"raised on its training data ({type(exc).__name__}: {text})"
+                          ) from exc
 
 
 def _weights(weight: Any, n: int) -> Any:
@@ -62,7 +75,11 @@ def _binary_auc(positive: Any, score: Any) -> float:
 def _proba_metrics(model: Any, X: Any, y: Any, weight: Any) -> dict[str, float]:
     import numpy as np
 
-    proba = np.asarray(model.predict_proba(X), dtype=float)
+    try:
+        raw = model.predict_proba(X)
+    except Exception as exc:  # noqa: BLE001 - the model's own failure: no probability metrics
+        raise ValueError(f"predict_proba raised {type(exc).__name__}") from exc
+    proba = np.asarray(raw, dtype=float)
     classes = np.asarray(model.classes_)
     index = np.searchsorted(classes, y)
     if np.any(index >= len(classes)) or np.any(classes[np.minimum(index, len(classes) - 1)] != y):
@@ -92,7 +109,7 @@ def _proba_metrics(model: Any, X: Any, y: Any, weight: Any) -> dict[str, float]:
 def _classifier_metrics(model: Any, X: Any, y: Any, weight: Any) -> dict[str, float]:
     import numpy as np
 
-    pred = np.asarray(model.predict(X))
+    pred = np.asarray(_predict(model, X))
     out = _prf(y, pred, _weights(weight, len(y)))
     if hasattr(model, "predict_proba") and hasattr(model, "classes_"):
         try:
@@ -105,7 +122,7 @@ def _classifier_metrics(model: Any, X: Any, y: Any, weight: Any) -> dict[str, fl
 def _regressor_metrics(model: Any, X: Any, y: Any, weight: Any) -> dict[str, float]:
     import numpy as np
 
-    pred = np.asarray(model.predict(X), dtype=float)
+    pred = np.asarray(_predict(model, X), dtype=float)
     w = _weights(weight, len(y))
     err = y.astype(float) - pred
     mse = float((w * err**2).sum() / w.sum())
@@ -123,7 +140,7 @@ def _multioutput_regressor_metrics(model: Any, X: Any, y: Any, weight: Any) -> d
     """Several targets: scikit-learn's own metrics, averaged uniformly over the outputs."""
     from sklearn import metrics
 
-    pred = model.predict(X)
+    pred = _predict(model, X)
     mse = float(metrics.mean_squared_error(y, pred, sample_weight=weight))
     return {
         "training_mse": mse,
@@ -156,22 +173,25 @@ def training_metrics(model: Any, X: Any, y: Any, sample_weight: Any = None) -> d
 
     A metric that does not apply (no ``predict_proba``, one class only, no ``score``) is left
     out rather than reported as an error.
+
+    Raises:
+        NotRecorded: the model's ``predict`` raised on the training data.
     """
     import numpy as np
     from sklearn.base import is_classifier, is_regressor
 
     out: dict[str, float] = {}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        target = None if y is None else np.asarray(y)
-        if target is not None and target.ndim == 1:
-            if is_classifier(model):
-                out.update(_classifier_metrics(model, X, target, sample_weight))
-            elif is_regressor(model):
-                out.update(_regressor_metrics(model, X, target, sample_weight))
-        elif target is not None and is_regressor(model):
-            out.update(_multioutput_regressor_metrics(model, X, target, sample_weight))
-        score = _score(model, X, y, out, sample_weight)
-        if score is not None:
-            out["training_score"] = score
+    # No warnings.catch_warnings() here: the filters are process-wide, and swapping them on the
+    # writer would swap the training thread's too. The writer hides its warnings itself.
+    target = None if y is None else np.asarray(y)
+    if target is not None and target.ndim == 1:
+        if is_classifier(model):
+            out.update(_classifier_metrics(model, X, target, sample_weight))
+        elif is_regressor(model):
+            out.update(_regressor_metrics(model, X, target, sample_weight))
+    elif target is not None and is_regressor(model):
+        out.update(_multioutput_regressor_metrics(model, X, target, sample_weight))
+    score = _score(model, X, y, out, sample_weight)
+    if score is not None:
+        out["training_score"] = score
     return {k: float(v) for k, v in out.items()}

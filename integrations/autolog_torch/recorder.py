@@ -23,7 +23,6 @@ from typing import Any
 
 from autolog import heldout, safety, tracking
 from autolog import params as params_mod
-from autolog.artifacts import write_text_files
 from autolog.config import Config
 from autolog.formats import torch as torch_format
 from autolog.model_logging import ModelCapture, write_captured_model
@@ -33,6 +32,7 @@ from autolog_torch.summary import (
     SUMMARY_FILE,
     parameter_counts,
     summarize,
+    write_text_artifact,
 )
 
 __all__ = ["PRIMARY", "SECONDARY", "Epoch", "TorchRun", "last_exception", "unwrap"]
@@ -165,6 +165,7 @@ class TorchRun:
                                           config.store_uri, parent=parent)
             self.owns_run = True
         heldout.link(self.inner, self.run, post_training=False)  # autolog.evaluate(model)
+        self.run.record_system_metrics()  # a training loop, however short
         self._log_start()
 
     # -- queries --------------------------------------------------------------------------
@@ -323,7 +324,7 @@ class TorchRun:
         })
         text = summarize(inner)
         run_id = self.run.run_id
-        self.run.submit("writing the model summary of run", lambda store: write_text_files(
+        self.run.submit("writing the model summary of run", lambda store: write_text_artifact(
             store, run_id, SUMMARY_ARTIFACT, {SUMMARY_FILE: text}))
 
     def finish(self, status: str, scheduler: str | None) -> None:

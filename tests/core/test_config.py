@@ -47,3 +47,21 @@ def test_every_option_documented_with_env_name():
         assert option.doc, name
         assert option.env == "AUTOLOG_" + name.upper()
 
+
+
+def test_run_context_options():
+    cfg = config.resolve({}, environ={})
+    assert (cfg.log_system_metrics, cfg.system_metrics_interval, cfg.log_git_diff) == (
+        "auto", 10.0, True)
+    for given, mode in [(True, "on"), (False, "off"), ("yes", "on"), ("0", "off"),
+                        ("AUTO", "auto")]:
+        assert config.resolve({"log_system_metrics": given}, environ={}).log_system_metrics \
+            == mode
+    cfg = config.resolve({}, environ={"AUTOLOG_SYSTEM_METRICS_INTERVAL": "2.5",
+                                      "AUTOLOG_LOG_GIT_DIFF": "off"})
+    assert (cfg.system_metrics_interval, cfg.log_git_diff) == (2.5, False)
+    with pytest.raises(ConfigError, match="Valid choices: auto, on, off"):
+        config.resolve({"log_system_metrics": "sometimes"}, environ={})
+    for bad in ("0", "-1", "nan", "inf", "soon"):
+        with pytest.raises(ConfigError, match="AUTOLOG_SYSTEM_METRICS_INTERVAL"):
+            config.resolve({}, environ={"AUTOLOG_SYSTEM_METRICS_INTERVAL": bad})

@@ -16,6 +16,7 @@ from autolog.config import ConfigError
 from autolog.magic import RunSummary, _parse_assignments
 from autolog.runs import Run, RunInfo
 from autolog.stores.local import LocalStore
+from tests.helpers import make_git_repo
 
 FIT = ("from sklearn.datasets import load_iris\n"
        "from sklearn.linear_model import LogisticRegression\n"
@@ -56,7 +57,7 @@ def test_notebook_load_ext_logs_shows_summary_and_stops(tmp_path: Path) -> None:
 
     (run,) = LocalStore(store).search_runs()  # the fit after `%autolog off` made none
     assert run.model_name == "LogisticRegression" and run.status == "FINISHED"
-    assert run.tags["autolog.source"] == str(notebook_path)
+    assert run.tags["mlflow.source.name"] == str(notebook_path)
     assert run.model_path and (Path(run.model_path) / "MLmodel").is_file()
 
     (summary,) = [o for o in fit if o["output_type"] == "display_data"]
@@ -123,3 +124,31 @@ def test_parse_assignments() -> None:
         _parse_assignments(["onnx"])
     with pytest.raises(ConfigError, match="Valid choices: pickle, onnx, both"):
         _parse_assignments(["format=xml"])
+
+
+def test_notebook_run_keeps_its_notebook_cell_commit_and_system_metrics(tmp_path: Path) -> None:
+    repo = tmp_path / "project"
+    commit = make_git_repo(repo, {"README.md": "analysis\n"})
+    store = tmp_path / "runs"
+    notebook_path = repo / "analysis.ipynb"
+    training_cell = ("import time, autolog\nwith autolog.start_run(name='nb'):\n"
+                     + "".join(f"    {line}\n" for line in FIT.splitlines())
+                     + "    time.sleep(0.8)  # the block's run lasts beyond the fit")
+    cells = ["%load_ext autolog",
+             "%autolog config log_system_metrics=on system_metrics_interval=0.3",
+             training_cell]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    nbformat.write(nb, notebook_path)  # saved, not committed
+    client = nbclient.NotebookClient(nb, kernel_name="python3", timeout=60,
+                                     resources={"metadata": {"path": str(repo)}})
+    client.execute(env=_env(AUTOLOG_STORE=str(store), JPY_SESSION_NAME=str(notebook_path)))
+
+    (run,) = LocalStore(store).search_runs()
+    assert run.tags["mlflow.source.name"] == str(notebook_path)
+    assert run.tags["mlflow.source.type"] == "NOTEBOOK"
+    assert run.tags["mlflow.source.git.commit"] == commit
+    code = store / "runs" / run.run_id / "artifacts" / "code"
+    assert (code / "notebook_cell.py").read_text() == training_cell
+    assert "analysis.ipynb" in (code / "untracked.txt").read_text().split()
+    steps = [m.step for m in run.metric_history["system/cpu_utilization_percentage"]]
+    assert steps == list(range(len(steps))) and len(steps) >= 3

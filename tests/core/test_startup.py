@@ -58,7 +58,7 @@ def test_autolog_1_records_an_unmodified_script(train_script: Path, tmp_path: Pa
     (run,) = LocalStore(store).search_runs()
     assert run.status == "FINISHED"
     assert run.model_name == "LogisticRegression"
-    assert run.tags["autolog.source"] == str(train_script)
+    assert run.tags["mlflow.source.name"] == str(train_script)
     assert run.model_path is not None and (Path(run.model_path) / "MLmodel").is_file()
 
 

@@ -6,6 +6,7 @@ without autolog.
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -77,7 +78,7 @@ def test_store_write_fails_mid_run(user_mode, tally):
             with autolog.start_run(name="occupied") as run:
                 autolog.flush()
                 artifacts = root / "runs" / run.run_id / "artifacts"
-                artifacts.rmdir()
+                shutil.rmtree(artifacts)  # the run's environment/ is already there
                 artifacts.write_text("not a folder")
                 weights = _train("plain")
         assert len(caught) == 1, caught

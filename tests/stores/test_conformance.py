@@ -145,6 +145,17 @@ def test_search_results_carry_params_metrics_and_tags(any_store, experiment):
 
 
 # -- artifacts ----------------------------------------------------------------------------------
+def test_small_files_as_one_artifact_folder(any_store, experiment):
+    info = _new_run(any_store, experiment)
+    any_store.log_files(info.run_id, "environment", {"pip-freeze.txt": "numpy==2.0\n",
+                                                     "raw.bin": b"\x00\xff"})
+    assert any_store.get_run(info.run_id).artifacts == ["environment"]
+    local = Path(any_store.download_artifacts(info.run_id, "environment"))
+    assert sorted(p.name for p in local.iterdir()) == ["pip-freeze.txt", "raw.bin"]
+    assert (local / "pip-freeze.txt").read_text() == "numpy==2.0\n"
+    assert (local / "raw.bin").read_bytes() == b"\x00\xff"
+
+
 def test_artifact_folders_round_trip(any_store, experiment, tmp_path):
     info = _new_run(any_store, experiment)
     src = tmp_path / "report"

@@ -4,15 +4,19 @@ own client, in a fresh interpreter, finds the runs and loads the models."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import textwrap
 import uuid
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 import autolog
 from autolog import registry
-from tests.helpers import run_python
+from tests.helpers import make_git_repo, run_python
 
 MLFLOW_SIDE = textwrap.dedent("""
     import json, os
@@ -122,3 +126,67 @@ def test_an_autologged_pytorch_loop_is_an_mlflow_run_and_model(mlflow_server, tm
         1, run.run_id, "Adam")
     assert seen["history"]["train_loss"] == [m.value for m in run.metric_history["train_loss"]]
     np.testing.assert_allclose(np.asarray(seen["predictions"][0]), expected, rtol=1e-5)
+
+
+CONTEXT_TRAIN = """\
+import sys, time
+import autolog
+autolog.enable(experiment=sys.argv[1], log_system_metrics="on", system_metrics_interval=0.3)
+from sklearn.datasets import load_iris
+from sklearn.linear_model import LogisticRegression
+from sklearn.tree import DecisionTreeClassifier
+X, y = load_iris(return_X_y=True)
+with autolog.start_run(name="context-check"):
+    LogisticRegression(max_iter=300).fit(X, y)
+    DecisionTreeClassifier(max_depth=2).fit(X, y)  # a second fit: a child run
+    time.sleep(1.0)
+"""
+
+
+def test_source_tags_system_metrics_and_environment_through_mlflows_client(mlflow_server,
+                                                                           experiment,
+                                                                           tmp_path):
+    from mlflow.tracking import MlflowClient
+
+    repo = tmp_path / "proj"
+    commit = make_git_repo(repo, {"train.py": CONTEXT_TRAIN},
+                           remote="https://bob:hunter2@git.example.com/team/proj.git")
+    (repo / "train.py").write_text(CONTEXT_TRAIN + "# tweaked\n")
+    result = subprocess.run(
+        [sys.executable, str(repo / "train.py"), experiment], cwd=tmp_path, text=True,
+        capture_output=True, timeout=180, check=False,
+        env={**{k: v for k, v in os.environ.items() if not k.startswith("AUTOLOG")},
+             "AUTOLOG_STORE": mlflow_server.uri})
+    assert result.returncode == 0, result.stderr[-3000:]
+
+    client = MlflowClient(tracking_uri=mlflow_server.uri)
+    exp = client.get_experiment_by_name(experiment)
+    runs = {r.data.tags["mlflow.runName"]: r for r in client.search_runs([exp.experiment_id])}
+    parent, child = runs["context-check"], runs["DecisionTreeClassifier"]
+    tags = parent.data.tags
+    assert tags["mlflow.source.name"] == str(repo / "train.py")
+    assert tags["mlflow.source.type"] == "LOCAL" and tags["mlflow.user"]
+    assert tags["mlflow.source.git.commit"] == commit
+    assert tags["mlflow.source.git.branch"] == "main"
+    assert tags["mlflow.source.git.dirty"] == "true"
+    assert tags["mlflow.source.git.repoURL"] == "https://git.example.com/team/proj.git"
+    assert child.data.tags["mlflow.parentRunId"] == parent.info.run_id
+    assert child.data.tags["mlflow.source.git.commit"] == commit
+
+    history = client.get_metric_history(parent.info.run_id, "system/cpu_utilization_percentage")
+    steps = sorted(m.step for m in history)
+    assert steps == list(range(len(steps))) and len(steps) >= 3
+    assert "system/system_memory_usage_megabytes" in parent.data.metrics
+
+    files = {a.path for folder in ("code", "environment")
+             for a in client.list_artifacts(parent.info.run_id, folder)}
+    assert {"code/diff.patch", "environment/pip-freeze.txt",
+            "environment/hardware.json"} <= files
+    assert not [a for a in client.list_artifacts(child.info.run_id) if a.path == "code"]
+    local = Path(client.download_artifacts(parent.info.run_id, "code/diff.patch",
+                                           str(tmp_path / "dl")))
+    assert "+# tweaked" in local.read_text()
+    freeze = Path(client.download_artifacts(parent.info.run_id, "environment/pip-freeze.txt",
+                                            str(tmp_path / "dl")))
+    assert any(line.startswith("mlflow==") for line in freeze.read_text().splitlines())
+    assert "hunter2" not in json.dumps(tags)
