@@ -50,6 +50,7 @@ from autolog.metric_kinds import (
     training_kind,
 )
 from autolog.registry import ModelVersion
+from autolog.runs import is_system_metric
 
 if TYPE_CHECKING:
     from autolog.runs import Run
@@ -212,6 +213,8 @@ class Comparison:
             model_class = v.model_class or (run.model_name if run is not None else "")
             values = {}
             for key, value in raw.items():
+                if is_system_metric(key):  # how the machine was used, not how the model does
+                    continue
                 split = split_heldout(key, datasets)
                 if split is not None:
                     metric, dataset = split

@@ -15,11 +15,10 @@ Targets (all through the integration's :class:`~autolog.patching.PatchSet`, so
   ``neg_`` when the scorer negates it);
 * ``partial_fit`` unlinks the model: it no longer is what its run recorded.
 
-Only calls made outside scikit-learn's own code count (a scorer calling ``predict``, or
-``permutation_importance`` calling a scorer, records nothing), and only outside autologged
-fits. Every metric call runs marked as inside an autologged call, so the estimators that
-scikit-learn fits inside a metric (a ``LabelEncoder``) never become runs. The user's return
-value, its type and any exception are unchanged; a failure of autolog's own is one warning.
+Only calls made outside scikit-learn's own code count (a scorer calling ``predict``, a metric
+calling another, ``permutation_importance`` calling a scorer: nothing is logged), and only
+outside autologged fits. The user's return value, its type and any exception are unchanged; a
+failure of autolog's own is one warning.
 """
 
 from __future__ import annotations
@@ -262,9 +261,9 @@ class PostTraining:
 
     def _metric_wrapper(self, wrapped: Any, instance: Any, args: tuple[Any, ...],
                         kwargs: dict[str, Any]) -> Any:
+        value = wrapped(*args, **kwargs)
         if not patching.should_record():
-            return wrapped(*args, **kwargs)
-        value = _inner_call(wrapped, args, kwargs)  # nothing fitted inside becomes a run
+            return value
         try:
             if _loggable(value):
                 self._log_metric(wrapped.__name__, value, args, kwargs)
