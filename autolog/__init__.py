@@ -28,6 +28,7 @@ if TYPE_CHECKING:  # the names below, for type checkers; at run time they load o
         UnknownSchemeError,
         UnsafeFormatError,
     )
+    from autolog.evaluation import EvaluationResult, evaluate
     from autolog.loading import LoadedModel, load_model
     from autolog.magic import load_ipython_extension, unload_ipython_extension
     from autolog.model_logging import log_model
@@ -63,6 +64,7 @@ _LAZY = {
     "ChecksumError": "autolog.errors",
     "ConfigError": "autolog.errors",
     "ConversionError": "autolog.errors",
+    "EvaluationResult": "autolog.evaluation",
     "InvalidNameError": "autolog.errors",
     "LoadedModel": "autolog.loading",
     "ModelFolderError": "autolog.errors",
@@ -83,6 +85,7 @@ _LAZY = {
     "disable": "autolog.activation",
     "enable": "autolog.activation",
     "end_run": "autolog.tracking",
+    "evaluate": "autolog.evaluation",
     "flush": "autolog.writer",
     "get_model_version": "autolog.registry",
     "get_registered_model": "autolog.registry",
@@ -110,6 +113,7 @@ __all__ = [
     "ChecksumError",
     "ConfigError",
     "ConversionError",
+    "EvaluationResult",
     "InvalidNameError",
     "LoadedModel",
     "ModelFolderError",
@@ -131,6 +135,7 @@ __all__ = [
     "disable",
     "enable",
     "end_run",
+    "evaluate",
     "flush",
     "get_model_version",
     "get_registered_model",

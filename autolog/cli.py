@@ -16,11 +16,12 @@ import click
 
 from autolog.config import OPTIONS
 
-__all__ = ["cli", "echo_json", "main", "print_table", "store_option"]
+__all__ = ["cli", "echo_json", "input_options", "main", "print_table", "store_option"]
 
 # name -> "module:attribute" of a click command, loaded lazily.
 LAZY_COMMANDS: dict[str, str] = {
     "demo": "autolog.demo:demo",
+    "evaluate": "autolog.cli_evaluate:evaluate",
     "runs": "autolog.cli_runs:runs",
     "run": "autolog.cli_run:run",
     "models": "autolog.cli_models:models",
@@ -69,6 +70,18 @@ def store_option(func: Any) -> Any:
     """The ``--store`` option shared by every command that reads or writes a store."""
     return click.option("--store", envvar=OPTIONS["store"].env, default=None,
                         help=OPTIONS["store"].doc)(func)
+
+
+def input_options(func: Any) -> Any:
+    """``--input`` and ``--input-format``, shared by the commands that read a data file
+    (:mod:`autolog.predict_io` formats)."""
+    from autolog.predict_io import INPUT_FORMATS
+
+    func = click.option("--input-format", type=click.Choice(INPUT_FORMATS), default=None,
+                        help="Override the input file's extension.")(func)
+    return click.option("--input", "-i", "input_path", required=True,
+                        type=click.Path(exists=True, dir_okay=False),
+                        help="Data: .csv, .tsv, .parquet, .json, .jsonl or .npy.")(func)
 
 
 def open_cli_store(store: str | None) -> Any:

@@ -25,7 +25,7 @@ from typing import ClassVar
 
 from autolog.patching import PatchSet
 
-__all__ = ["ENTRY_POINT_GROUP", "Integration", "discover", "version_problem"]
+__all__ = ["ENTRY_POINT_GROUP", "Integration", "discover", "loaded_classes", "version_problem"]
 
 ENTRY_POINT_GROUP = "autolog.integrations"
 
@@ -93,3 +93,21 @@ def version_problem(integration: Integration) -> str | None:
 def discover() -> dict[str, metadata.EntryPoint]:
     """Entry points of every installed integration, by name."""
     return {ep.name: ep for ep in metadata.entry_points(group=ENTRY_POINT_GROUP)}
+
+
+def loaded_classes() -> list[type]:
+    """The classes of installed integrations whose framework is imported in this process.
+
+    The core asks them about a model it was handed (``flavor_for(model)``: how to write it;
+    ``evaluation_outputs(model, X, y, task)``: its predictions on held-out data); a framework
+    that is not imported cannot have made the model, so it is never imported for that.
+    """
+    from autolog.imported import loaded
+
+    found = []
+    for entry_point in discover().values():
+        module_name = entry_point.value.split(":")[0].split(".")[0]
+        cls = entry_point.load()
+        if loaded(getattr(cls, "module", module_name)) is not None:  # not half-imported
+            found.append(cls)
+    return found

@@ -243,14 +243,9 @@ def flavor_for(model: Any) -> Flavor:
     Raises:
         TypeError: no integration knows the model's type.
     """
-    from autolog.imported import loaded
-    from autolog.integration import discover
+    from autolog.integration import loaded_classes
 
-    for entry_point in discover().values():
-        module_name = entry_point.value.split(":")[0].split(".")[0]
-        cls = entry_point.load()
-        if loaded(getattr(cls, "module", module_name)) is None:
-            continue
+    for cls in loaded_classes():
         flavor = cls.flavor_for(model) if hasattr(cls, "flavor_for") else None
         if flavor is not None:
             return flavor  # type: ignore[no-any-return]

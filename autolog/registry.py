@@ -513,8 +513,10 @@ def compare(name: str, versions: Iterable[int | str] | None = None, *,
         versions: numbers, ``"latest"`` or ``"@alias"``; default every version.
 
     Returns:
-        A :class:`~autolog.comparison.Comparison`: ``str()`` is an aligned table, notebooks
-        show HTML, ``to_dict()`` is JSON-ready, ``best_by(metric)`` picks a version.
+        A :class:`~autolog.comparison.Comparison` of the versions and their source runs as
+        they are now: ``str()`` is an aligned table (held-out metrics first), notebooks show
+        HTML, ``to_dict()`` is JSON-ready, ``best_by(metric)`` picks a version and
+        ``ranking()`` is the held-out metric it ranks by when none is named.
 
     Raises:
         NotFoundError: an unknown model, version or alias.
@@ -528,4 +530,11 @@ def compare(name: str, versions: Iterable[int | str] | None = None, *,
         chosen = [get_model_version(name, v, store=target) for v in versions]
         unique = {v.version: v for v in chosen}
         chosen = [unique[k] for k in sorted(unique)]
-    return Comparison(name, chosen)
+    runs = {}
+    for mv in chosen:
+        if mv.run_id:
+            try:  # the run now: metrics logged after registration (held-out ones) count
+                runs[mv.version] = target.get_run(mv.run_id)
+            except (NotFoundError, ValueError):  # a folder from another store
+                continue
+    return Comparison(name, chosen, runs)

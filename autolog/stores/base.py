@@ -31,6 +31,10 @@ with one implements all of them:
 
 Derived: :meth:`Store.get_model_version_by_alias`, :meth:`Store.get_latest_model_version`,
 :meth:`Store.log_files` (small files as one artifact folder).
+
+Optional: :meth:`Store.log_inputs` records the datasets a run was evaluated on where the
+backend has a place for them (MLflow's run inputs); the default keeps them in the run's tags
+only, which :func:`autolog.evaluate` writes anyway.
 Names reaching a backend have passed :func:`autolog.registry.check_model_name` and
 :func:`autolog.registry.check_alias`; versions are ``int``.
 
@@ -42,7 +46,8 @@ from __future__ import annotations
 import abc
 import shutil
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -52,7 +57,28 @@ from autolog.runs import Metric, Run, RunInfo, now_ms
 if TYPE_CHECKING:
     from autolog.registry import ModelVersion, RegisteredModel
 
-__all__ = ["Store"]
+__all__ = ["DatasetInput", "Store"]
+
+
+@dataclass(frozen=True)
+class DatasetInput:
+    """A dataset a run used: MLflow's ``Dataset`` with its context (``evaluation``).
+
+    Attributes:
+        name: the dataset's name (``holdout``).
+        digest: a short digest of its contents.
+        source: where it came from, free text (JSON for MLflow's ``code`` source type).
+        schema: its columns or shape (JSON), or None.
+        profile: counts and sizes (JSON), or None.
+        context: what the run did with it; MLflow shows it as ``mlflow.data.context``.
+    """
+
+    name: str
+    digest: str
+    source: str
+    schema: str | None = None
+    profile: str | None = None
+    context: str = "evaluation"
 
 
 class Store(abc.ABC):
@@ -297,6 +323,10 @@ class Store(abc.ABC):
         records without their params, metrics and tags overrides it.
         """
         return [run.info for run in self.search_runs(experiment)]
+
+    def log_inputs(self, run_id: str, datasets: Sequence[DatasetInput]) -> None:  # noqa: B027
+        """Record ``datasets`` as inputs of the run, where the backend keeps such records
+        (MLflow's run inputs). The default does nothing: the run's tags hold them."""
 
     def close(self) -> None:  # noqa: B027 - an optional hook, not a required method
         """Release connections; the default has none."""
