@@ -253,17 +253,21 @@ class Sampler:
         self.readings += 1
         return self._probe.read()
 
-    def _reading(self, fresh: bool, period: float) -> tuple[Reading, Reading | None]:
+    def _reading(self, fresh: bool, period: float, not_before: float = 0.0
+                 ) -> tuple[Reading, Reading | None]:
         """A reading and the earlier one to measure CPU utilization from.
 
-        A reading younger than a second is reused unless ``fresh``. CPU counters tick every
+        A reading younger than a second is reused unless ``fresh`` or taken before
+        ``not_before`` (a run's start sample never predates the run). CPU counters tick every
         10 ms, so the earlier reading is one at least :data:`_MIN_CPU_SPAN_S` older, from the
         last two periods; without one, CPU is measured over a short window.
         """
         with self._read_lock:
             now = time.monotonic()
-            if self._latest is not None and not fresh and now - self._latest[0].time < _FRESH_S:
-                return self._latest
+            latest = self._latest
+            if (latest is not None and not fresh and now - latest[0].time < _FRESH_S
+                    and latest[0].time >= not_before):
+                return latest
             reading = self._read()
             previous = next((r for r in reversed(self._history)
                              if _MIN_CPU_SPAN_S <= reading.time - r.time
@@ -279,7 +283,8 @@ class Sampler:
                 period: float) -> None:
         now = time.monotonic()
         # A start may share a reading taken moments ago; a tick or an end reads anew.
-        reading, previous = self._reading(tick or bool(ends), period)
+        reading, previous = self._reading(tick or bool(ends), period,
+                                          min((w.started for w in starts), default=0.0))
         with self._cond:
             for watch in starts:
                 if not watch.closed:
