@@ -6,7 +6,7 @@ import datetime
 
 import click
 
-from autolog.cli import echo_json, open_cli_store, print_table, store_option
+from autolog.cli.common import echo_json, open_cli_store, print_table, store_option
 from autolog.liveness import display_status, observed
 from autolog.runs import is_system_metric
 
@@ -105,8 +105,8 @@ def plot_run(store: str | None, run_id: str, out_dir: str) -> None:
     """PNG images of the evaluation plots of RUN_ID (needs matplotlib: the 'plots' extra)."""
     from pathlib import Path
 
+    from autolog.evaluation.plots import render_evaluations
     from autolog.evaluation.stored import read_evaluations
-    from autolog.plots import render_evaluations
 
     target = open_cli_store(store)
     evaluations = read_evaluations(target, target.get_run(run_id))

@@ -6,13 +6,13 @@ from typing import Any
 
 import click
 
-from autolog.cli import echo_json, input_options, open_cli_store, print_table, store_option
+from autolog.cli.common import echo_json, input_options, open_cli_store, print_table, store_option
 
 __all__ = ["evaluate"]
 
 
 def _split(data: Any, target: str | None, target_path: str | None) -> tuple[Any, Any]:
-    from autolog import predict_io
+    from autolog.cli import data_files
 
     if target is not None:
         if not hasattr(data, "columns"):
@@ -24,7 +24,7 @@ def _split(data: Any, target: str | None, target_path: str | None) -> tuple[Any,
                                      param_hint="--target")
         return data.drop(columns=[target]), data[target].to_numpy()
     assert target_path is not None
-    y = predict_io.read_input(target_path)
+    y = data_files.read_input(target_path)
     if hasattr(y, "columns"):
         if len(y.columns) != 1:
             raise click.BadParameter(f"{target_path} has {len(y.columns)} columns; the targets "
@@ -59,12 +59,13 @@ def evaluate(store: str | None, model_uri: str, input_path: str, target: str | N
     Input formats are those of 'autolog predict'; the input is checked against the model's
     signature.
     """
-    from autolog import predict_io, writer
+    from autolog import writer
+    from autolog.cli import data_files
     from autolog.evaluation import evaluate as run_evaluation
 
     if (target is None) == (target_path is None):
         raise click.UsageError("Give the targets with --target COLUMN or --target-file FILE.")
-    data = predict_io.read_input(input_path, input_format)
+    data = data_files.read_input(input_path, input_format)
     X, y = _split(data, target, target_path)
     result = run_evaluation(model_uri, X, y, name=name, task=task,
                             store=open_cli_store(store), format=model_format,

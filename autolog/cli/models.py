@@ -14,8 +14,8 @@ from typing import Any
 
 import click
 
-from autolog.cli import echo_json, input_options, open_cli_store, print_table, store_option
-from autolog.predict_io import OUTPUT_FORMATS
+from autolog.cli.common import echo_json, input_options, open_cli_store, print_table, store_option
+from autolog.cli.data_files import OUTPUT_FORMATS
 
 __all__ = ["models", "predict"]
 
@@ -375,35 +375,35 @@ def predict(store: str | None, model_uri: str, input_path: str, output_path: str
 
     The input is checked against the model's signature (missing columns, unsafe types).
     """
-    from autolog import predict_io
+    from autolog.cli import data_files
     from autolog.loading import load_model
 
     if output_path not in (None, "-"):
-        output_format = predict_io.detect_format(output_path, output_format,
-                                                 predict_io.OUTPUT_FORMATS, "output")
+        output_format = data_files.detect_format(output_path, output_format,
+                                                 data_files.OUTPUT_FORMATS, "output")
     elif output_format == "parquet":
         raise click.UsageError("Parquet cannot go to the terminal: give --output FILE.parquet.")
     model = load_model(_model_folder(model_uri, store), format=model_format,
                        allow_pickle=not no_pickle)
-    data = predict_io.read_input(input_path, input_format)
+    data = data_files.read_input(input_path, input_format)
     rows = int(data.shape[0]) if hasattr(data, "shape") else len(data)
     if progress and rows > batch_size:
         with click.progressbar(length=rows, label="Predicting", file=sys.stderr) as bar:
-            result = predict_io.predict_in_chunks(model.predict, data, batch_size, bar.update)
+            result = data_files.predict_in_chunks(model.predict, data, batch_size, bar.update)
     else:
-        result = predict_io.predict_in_chunks(model.predict, data, batch_size)
+        result = data_files.predict_in_chunks(model.predict, data, batch_size)
     outputs = model.signature.outputs if model.signature is not None else None
     names = None
     if outputs is not None and len(outputs) and not outputs.is_tensor and all(outputs.names):
         names = [str(n) for n in outputs.names]
-    frame = predict_io.to_frame(result, names)
+    frame = data_files.to_frame(result, names)
     if as_json and output_path is None:
         import json
 
         echo_json({"model": model_uri, "rows": len(frame),
                    "predictions": json.loads(frame.to_json(orient="records"))})
         return
-    predict_io.write_output(frame, output_path, output_format)
+    data_files.write_output(frame, output_path, output_format)
     if as_json:
         echo_json({"model": model_uri, "rows": len(frame), "columns": list(frame.columns),
                    "output": os.path.abspath(output_path or "")})
