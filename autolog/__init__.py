@@ -32,9 +32,7 @@ if TYPE_CHECKING:  # the names below, for type checkers; at run time they load o
     from autolog.loading import LoadedModel, load_model
     from autolog.magic import load_ipython_extension, unload_ipython_extension
     from autolog.model_logging import log_model
-    from autolog.registry import (
-        ModelVersion,
-        RegisteredModel,
+    from autolog.registry.api import (
         compare,
         delete_alias,
         delete_model,
@@ -49,6 +47,7 @@ if TYPE_CHECKING:  # the names below, for type checkers; at run time they load o
         update_model,
         update_model_version,
     )
+    from autolog.registry.records import ModelVersion, RegisteredModel
     from autolog.runs import Run
     from autolog.safety import AutologWarning
     from autolog.tracking import ActiveRun, active_run, end_run, get_run, search_runs, start_run
@@ -68,9 +67,9 @@ _LAZY = {
     "InvalidNameError": "autolog.errors",
     "LoadedModel": "autolog.loading",
     "ModelFolderError": "autolog.errors",
-    "ModelVersion": "autolog.registry",
+    "ModelVersion": "autolog.registry.records",
     "NotFoundError": "autolog.errors",
-    "RegisteredModel": "autolog.registry",
+    "RegisteredModel": "autolog.registry.records",
     "Run": "autolog.runs",
     "SchemaMismatchError": "autolog.errors",
     "StoreError": "autolog.errors",
@@ -78,32 +77,32 @@ _LAZY = {
     "UnknownSchemeError": "autolog.errors",
     "UnsafeFormatError": "autolog.errors",
     "active_run": "autolog.tracking",
-    "compare": "autolog.registry",
-    "delete_alias": "autolog.registry",
-    "delete_model": "autolog.registry",
-    "delete_model_version": "autolog.registry",
+    "compare": "autolog.registry.api",
+    "delete_alias": "autolog.registry.api",
+    "delete_model": "autolog.registry.api",
+    "delete_model_version": "autolog.registry.api",
     "disable": "autolog.activation",
     "enable": "autolog.activation",
     "end_run": "autolog.tracking",
     "evaluate": "autolog.evaluation",
     "flush": "autolog.writer",
-    "get_model_version": "autolog.registry",
-    "get_registered_model": "autolog.registry",
+    "get_model_version": "autolog.registry.api",
+    "get_registered_model": "autolog.registry.api",
     "get_run": "autolog.tracking",
     "is_enabled": "autolog.activation",
-    "list_models": "autolog.registry",
-    "list_versions": "autolog.registry",
+    "list_models": "autolog.registry.api",
+    "list_versions": "autolog.registry.api",
     "load_ipython_extension": "autolog.magic",
     "load_model": "autolog.loading",
     "log_model": "autolog.model_logging",
-    "register_model": "autolog.registry",
-    "search_model_versions": "autolog.registry",
+    "register_model": "autolog.registry.api",
+    "search_model_versions": "autolog.registry.api",
     "search_runs": "autolog.tracking",
-    "set_alias": "autolog.registry",
+    "set_alias": "autolog.registry.api",
     "start_run": "autolog.tracking",
     "unload_ipython_extension": "autolog.magic",
-    "update_model": "autolog.registry",
-    "update_model_version": "autolog.registry",
+    "update_model": "autolog.registry.api",
+    "update_model_version": "autolog.registry.api",
 }
 
 __all__ = [

@@ -55,7 +55,7 @@ def _version_ref(name: str, version: str | None) -> tuple[str, str | None]:
     if name.startswith("models:/"):
         if version is not None:
             raise click.UsageError("Give either a models:/ URI or NAME VERSION, not both.")
-        from autolog.registry import parse_model_uri
+        from autolog.uris import parse_model_uri
 
         model, kind, value = parse_model_uri(name)
         return model, {"alias": f"@{value}", "latest": "latest"}.get(kind, str(value))

@@ -55,7 +55,7 @@ from autolog.errors import NotFoundError, StoreError
 from autolog.runs import Metric, Run, RunInfo, now_ms
 
 if TYPE_CHECKING:
-    from autolog.registry import ModelVersion, RegisteredModel
+    from autolog.registry.records import ModelVersion, RegisteredModel
 
 __all__ = ["DatasetInput", "Store"]
 

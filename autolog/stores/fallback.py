@@ -30,7 +30,7 @@ from autolog.stores.base import DatasetInput, Store
 from autolog.stores.local import LocalStore
 
 if TYPE_CHECKING:
-    from autolog.registry import ModelVersion, RegisteredModel
+    from autolog.registry.records import ModelVersion, RegisteredModel
 
 __all__ = ["FallbackStore", "offline_store_uri"]
 

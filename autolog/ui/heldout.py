@@ -16,7 +16,7 @@ from typing import Any
 
 from autolog.evaluation.stored import read_evaluations
 from autolog.heldout import DATASET_TAG, METRIC_CALL_TAG, heldout_datasets
-from autolog.metric_kinds import split_heldout
+from autolog.registry.metric_kinds import split_heldout
 
 __all__ = ["HEAT_LEVELS", "evaluation_panels", "heldout_groups", "other_metrics", "roc_overlays",
            "shown_tags"]

@@ -15,8 +15,8 @@ from werkzeug.security import safe_join
 from werkzeug.wrappers import Response
 
 from autolog import registry
-from autolog.comparison import metric_goal
 from autolog.errors import InvalidNameError, NotFoundError
+from autolog.registry.comparison import metric_goal
 from autolog.ui import heldout
 from autolog.ui.folder import describe_folder, signature_rows
 from autolog.ui.runs_views import send_artifact, store

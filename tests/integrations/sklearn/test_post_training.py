@@ -35,7 +35,7 @@ from sklearn.tree import DecisionTreeClassifier
 
 import autolog
 from autolog import heldout, patching
-from autolog.metric_kinds import split_heldout
+from autolog.registry.metric_kinds import split_heldout
 from tests.helpers import run_python
 
 

@@ -22,10 +22,10 @@ name, each group its own section, apart from the training metrics. A model's own
 classes share a row.
 
 Ranking: :meth:`Comparison.ranking` is the held-out metric that all compared versions have,
-of the first kind in :data:`autolog.metric_kinds.RANKING` (score, accuracy, R², F1 ...); the
-training metrics are then ignored, and the ranking says so in its note. ``best_by`` takes a
-metric name, a kind (``"accuracy"``: the held-out one if there is one, else the training one),
-or nothing (the ranking).
+of the first kind in :data:`autolog.registry.metric_kinds.RANKING` (score, accuracy, R², F1
+...); the training metrics are then ignored, and the ranking says so in its note. ``best_by``
+takes a metric name, a kind (``"accuracy"``: the held-out one if there is one, else the
+training one), or nothing (the ranking).
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Any
 
 from autolog.errors import NotFoundError
 from autolog.heldout import heldout_datasets
-from autolog.metric_kinds import (
+from autolog.registry.metric_kinds import (
     INFORMATIONAL,
     RANKING,
     is_class_score,
@@ -49,7 +49,7 @@ from autolog.metric_kinds import (
     split_heldout,
     training_kind,
 )
-from autolog.registry import ModelVersion
+from autolog.registry.records import ModelVersion
 from autolog.runs import is_system_metric
 
 if TYPE_CHECKING:
