@@ -18,9 +18,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from autolog.errors import ModelFolderError, NotFoundError, UnsafeFormatError
+from autolog.errors import ModelFolderError, UnsafeFormatError
 from autolog.model_folder import ModelFolder, read_model_folder, verify_checksums
-from autolog.uris import file_path, parse_run_uri
+from autolog.uris import folder_path, parse_run_uri
 
 __all__ = ["LoadedModel", "load_model", "resolve_model_uri"]
 
@@ -46,14 +46,7 @@ def resolve_model_uri(uri: str | os.PathLike[str]) -> Path:
         from autolog.registry.api import resolve_model_uri as resolve_version
 
         return resolve_version(text)
-    text = file_path(text)
-    try:
-        path = Path(text).expanduser()
-    except RuntimeError as exc:  # "~name/..." where no user has that name
-        raise NotFoundError(f"No model folder at {text!r}: {exc}") from exc
-    if not path.exists():
-        raise NotFoundError(f"No model folder at {path}.")
-    return path
+    return folder_path(text)
 
 
 def _load_sklearn(folder: ModelFolder, conf: dict[str, Any]) -> Any:

@@ -12,12 +12,13 @@ Parsing only: what a URI points at is found by :mod:`autolog.loading` and
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from autolog.errors import InvalidNameError
+from autolog.errors import InvalidNameError, NotFoundError
 from autolog.registry.records import check_alias, check_model_name, check_version
 
-__all__ = ["MODEL_URI_FORMS", "RUN_URI_FORM", "file_path", "parse_model_uri", "parse_run_uri"]
+__all__ = ["MODEL_URI_FORMS", "RUN_URI_FORM", "folder_path", "parse_model_uri", "parse_run_uri"]
 
 MODEL_URI_FORMS = "models:/<name>/<version>, models:/<name>@<alias> or models:/<name>/latest"
 RUN_URI_FORM = "runs:/<run_id>/<artifact_path>"
@@ -64,7 +65,19 @@ def parse_model_uri(uri: str) -> tuple[str, str, int | str | None]:
     return name, "version", check_version(ref)
 
 
-def file_path(uri: str | os.PathLike[str]) -> str:
-    """The path of a ``file:`` URI, or ``uri`` itself when it is a plain path."""
+def folder_path(uri: str | os.PathLike[str]) -> Path:
+    """The existing local folder or file named by a ``file:`` URI or a plain path.
+
+    Raises:
+        NotFoundError: nothing exists there.
+    """
     text = os.fspath(uri)
-    return unquote(urlparse(text).path) if text.startswith("file:") else text
+    if text.startswith("file:"):
+        text = unquote(urlparse(text).path)
+    try:
+        path = Path(text).expanduser()
+    except RuntimeError as exc:  # "~name/..." where no user has that name
+        raise NotFoundError(f"No model folder at {text!r}: {exc}") from exc
+    if not path.exists():
+        raise NotFoundError(f"No model folder at {path}.")
+    return path

@@ -66,6 +66,22 @@ def pr_points(positive: Any, score: Any) -> tuple[Any, Any, Any]:
     return np.r_[recall[::-1], 0.0], np.r_[precision[::-1], 1.0], thresholds[::-1]
 
 
+def binary_auc(positive: Any, score: Any) -> float:
+    """ROC AUC: the Mann-Whitney U statistic with ties counted half (nan with one class)."""
+    import numpy as np
+
+    positive = np.asarray(positive, dtype=bool)
+    n_pos = int(positive.sum())
+    n_neg = len(positive) - n_pos
+    if n_pos == 0 or n_neg == 0:
+        return float("nan")
+    values, inverse, counts = np.unique(np.asarray(score, dtype=float), return_inverse=True,
+                                        return_counts=True)
+    ends = np.cumsum(counts)
+    ranks = (ends - (counts - 1) / 2.0)[inverse]  # average rank of each tie group
+    return float((ranks[positive].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
 def area(x: Any, y: Any) -> float:
     """The area under the curve through the points ``(x, y)`` (trapezoidal rule, either
     direction of ``x``), as ``sklearn.metrics.auc``."""
@@ -116,8 +132,6 @@ def calibration_curve(positive: Any, probability: Any, bins: int = CALIBRATION_B
 
 def _curves(c: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     import numpy as np
-
-    from autolog.evaluation.metrics import binary_auc
 
     k = len(c.labels)
     present = np.bincount(c.true, minlength=k) > 0

@@ -30,6 +30,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from autolog.evaluation.curves import area, binary_auc, pr_points
+
 __all__ = ["MAX_CLASS_METRICS", "Classification", "classification_metrics", "label_key",
            "regression_metrics"]
 
@@ -84,22 +86,6 @@ def _safe_div(num: Any, den: Any) -> Any:
 
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(den > 0, num / np.where(den > 0, den, 1), 0.0)
-
-
-def binary_auc(positive: Any, score: Any) -> float:
-    """ROC AUC: the Mann-Whitney U statistic with ties counted half (nan with one class)."""
-    import numpy as np
-
-    positive = np.asarray(positive, dtype=bool)
-    n_pos = int(positive.sum())
-    n_neg = len(positive) - n_pos
-    if n_pos == 0 or n_neg == 0:
-        return float("nan")
-    values, inverse, counts = np.unique(np.asarray(score, dtype=float), return_inverse=True,
-                                        return_counts=True)
-    ends = np.cumsum(counts)
-    ranks = (ends - (counts - 1) / 2.0)[inverse]  # average rank of each tie group
-    return float((ranks[positive].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
 
 def _per_class(c: Classification) -> dict[str, Any]:
@@ -159,8 +145,6 @@ def classification_metrics(c: Classification) -> tuple[dict[str, float], list[di
         out.update(true_negatives=tn, false_positives=fp, false_negatives=fn,
                    true_positives=tp)
         if c.proba is not None:
-            from autolog.evaluation.curves import area, pr_points
-
             recall, precision, _ = pr_points(c.true == 1, c.proba[:, 1])
             if len(recall):
                 out["precision_recall_auc"] = area(recall, precision)

@@ -32,7 +32,7 @@ from autolog.registry.records import (
     check_tags,
     check_version,
 )
-from autolog.uris import parse_model_uri, parse_run_uri
+from autolog.uris import folder_path, parse_model_uri, parse_run_uri
 
 if TYPE_CHECKING:
     from autolog.registry.comparison import Comparison
@@ -152,9 +152,7 @@ def _source_folder(model_uri: str, store: Store) -> tuple[Path, str | None]:
     if text.startswith("models:/"):
         mv = _version_for_uri(text, store)
         return Path(store.download_model_version(mv.name, mv.version)), mv.run_id
-    from autolog.loading import resolve_model_uri as resolve_path
-
-    path = resolve_path(text)
+    path = folder_path(text)
     return path, read_model_folder(path).run_id
 
 
