@@ -13,7 +13,7 @@ IPython). Held-out metrics logged in the cell (``model.score(X_test, y_test)``,
 ``sklearn.metrics`` on a model's predictions, :func:`autolog.evaluate`) are listed too, by run
 and dataset. Runs are tagged ``mlflow.source.name`` with the notebook's path where the kernel
 knows it (Jupyter's ``JPY_SESSION_NAME``, VS Code's ``__vsc_ipynb_file__``), and keep the source
-of the cell that started them (see :mod:`autolog.source_info`).
+of the cell that started them (see :mod:`autolog.context.source`).
 
 IPython is imported only by these functions, never by ``import autolog``.
 """
@@ -274,7 +274,7 @@ def load_ipython_extension(ipython: Any) -> None:
     name = _notebook_name(ipython)
     if name and not os.environ.get("AUTOLOG_SOURCE_NAME"):
         os.environ["AUTOLOG_SOURCE_NAME"] = name
-        from autolog import source_info
+        from autolog.context import source as source_info
 
         source_info.process_source.cache_clear()
     try:

@@ -58,7 +58,7 @@ def list_runs(store: str | None, experiment: str | None, limit: int, as_json: bo
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def show_run(store: str | None, run_id: str, as_json: bool) -> None:
     """One run: info, source, machine, params, metrics, system metrics, tags, model folder."""
-    from autolog.run_context import read_context
+    from autolog.context.run import read_context
 
     opened = open_cli_store(store)
     run = opened.get_run(run_id)

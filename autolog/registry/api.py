@@ -131,8 +131,8 @@ def describe_model_folder(folder: str | os.PathLike[str], run: Run | None = None
         "size_bytes": int(size) if isinstance(size, (int, float)) else _folder_size(path),
     }
     if run is not None:
+        from autolog.context.source import code_record
         from autolog.runs import is_system_metric
-        from autolog.source_info import code_record
 
         out.update(metrics={k: v for k, v in run.metrics.items() if not is_system_metric(k)},
                    params=dict(run.params), model_class=run.model_name,

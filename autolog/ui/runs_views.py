@@ -21,8 +21,8 @@ from werkzeug.security import safe_join
 from werkzeug.wrappers import Response
 
 from autolog import registry
+from autolog.context.run import read_context
 from autolog.errors import InvalidNameError, ModelFolderError, NotFoundError, StoreError
-from autolog.run_context import read_context
 from autolog.runs import STATUSES, SYSTEM_METRIC_PREFIX, Metric, Run, is_system_metric
 from autolog.stores.base import Store
 from autolog.ui import heldout

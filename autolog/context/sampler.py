@@ -1,6 +1,6 @@
 """System metrics of the active runs: one sampler thread per process.
 
-A run that is *watched* gets the ``system/...`` metrics of :mod:`autolog.system_probes`: a
+A run that is *watched* gets the ``system/...`` metrics of :mod:`autolog.context.probes`: a
 sample at its start, one every ``system_metrics_interval`` seconds (option, default 10) and
 one at its end (a run that ends before its start sample was taken has that one only); the
 step is the sample's index (0, 1, ...).
@@ -34,7 +34,7 @@ from autolog import writer
 from autolog.runs import Metric
 
 if TYPE_CHECKING:
-    from autolog.system_probes import Probe, Reading
+    from autolog.context.probes import Probe, Reading
 
 __all__ = ["Sampler", "attach", "detach", "get_sampler", "watch_always"]
 
@@ -51,14 +51,14 @@ _END_WAIT_S = 5.0
 
 
 def _default_probe() -> Probe:
-    from autolog.system_probes import Probe, open_gpus  # on the sampler thread, not at import
+    from autolog.context.probes import Probe, open_gpus  # on the sampler thread, not at import
 
     return Probe(gpus=open_gpus())
 
 
 def metrics(reading: Reading, previous: Reading | None, baseline: Reading | None
             ) -> dict[str, float]:
-    from autolog.system_probes import metrics as compute
+    from autolog.context.probes import metrics as compute
 
     return compute(reading, previous, baseline)
 
@@ -99,7 +99,7 @@ class Sampler:
     """The process's sampler: watched runs, and the thread that samples for them.
 
     Parameters:
-        probe_factory: makes the :class:`~autolog.system_probes.Probe` (on the sampler thread).
+        probe_factory: makes the :class:`~autolog.context.probes.Probe` (on the sampler thread).
     """
 
     def __init__(self, probe_factory: Callable[[], Probe] | None = None) -> None:
