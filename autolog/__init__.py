@@ -32,12 +32,11 @@ if TYPE_CHECKING:  # the names below, for type checkers; at run time they load o
         UnknownSchemeError,
         UnsafeFormatError,
     )
+    from autolog.evaluation import EvaluationResult, evaluate
     from autolog.loading import LoadedModel, load_model
     from autolog.magic import load_ipython_extension, unload_ipython_extension
     from autolog.model_logging import log_model
-    from autolog.registry import (
-        ModelVersion,
-        RegisteredModel,
+    from autolog.registry.api import (
         compare,
         delete_alias,
         delete_model,
@@ -52,6 +51,7 @@ if TYPE_CHECKING:  # the names below, for type checkers; at run time they load o
         update_model,
         update_model_version,
     )
+    from autolog.registry.records import ModelVersion, RegisteredModel
     from autolog.runs import Run
     from autolog.safety import AutologWarning
     from autolog.tracking import ActiveRun, active_run, end_run, get_run, search_runs, start_run
@@ -67,12 +67,13 @@ _LAZY = {
     "ChecksumError": "autolog.errors",
     "ConfigError": "autolog.errors",
     "ConversionError": "autolog.errors",
+    "EvaluationResult": "autolog.evaluation",
     "InvalidNameError": "autolog.errors",
     "LoadedModel": "autolog.loading",
     "ModelFolderError": "autolog.errors",
-    "ModelVersion": "autolog.registry",
+    "ModelVersion": "autolog.registry.records",
     "NotFoundError": "autolog.errors",
-    "RegisteredModel": "autolog.registry",
+    "RegisteredModel": "autolog.registry.records",
     "Run": "autolog.runs",
     "SchemaMismatchError": "autolog.errors",
     "StoreError": "autolog.errors",
@@ -80,31 +81,32 @@ _LAZY = {
     "UnknownSchemeError": "autolog.errors",
     "UnsafeFormatError": "autolog.errors",
     "active_run": "autolog.tracking",
-    "compare": "autolog.registry",
-    "delete_alias": "autolog.registry",
-    "delete_model": "autolog.registry",
-    "delete_model_version": "autolog.registry",
+    "compare": "autolog.registry.api",
+    "delete_alias": "autolog.registry.api",
+    "delete_model": "autolog.registry.api",
+    "delete_model_version": "autolog.registry.api",
     "disable": "autolog.activation",
     "enable": "autolog.activation",
     "end_run": "autolog.tracking",
+    "evaluate": "autolog.evaluation",
     "flush": "autolog.writer",
-    "get_model_version": "autolog.registry",
-    "get_registered_model": "autolog.registry",
+    "get_model_version": "autolog.registry.api",
+    "get_registered_model": "autolog.registry.api",
     "get_run": "autolog.tracking",
     "is_enabled": "autolog.activation",
-    "list_models": "autolog.registry",
-    "list_versions": "autolog.registry",
+    "list_models": "autolog.registry.api",
+    "list_versions": "autolog.registry.api",
     "load_ipython_extension": "autolog.magic",
     "load_model": "autolog.loading",
     "log_model": "autolog.model_logging",
-    "register_model": "autolog.registry",
-    "search_model_versions": "autolog.registry",
+    "register_model": "autolog.registry.api",
+    "search_model_versions": "autolog.registry.api",
     "search_runs": "autolog.tracking",
-    "set_alias": "autolog.registry",
+    "set_alias": "autolog.registry.api",
     "start_run": "autolog.tracking",
     "unload_ipython_extension": "autolog.magic",
-    "update_model": "autolog.registry",
-    "update_model_version": "autolog.registry",
+    "update_model": "autolog.registry.api",
+    "update_model_version": "autolog.registry.api",
 }
 
 __all__ = [
@@ -114,6 +116,7 @@ __all__ = [
     "ChecksumError",
     "ConfigError",
     "ConversionError",
+    "EvaluationResult",
     "InvalidNameError",
     "LoadedModel",
     "ModelFolderError",
@@ -135,6 +138,7 @@ __all__ = [
     "disable",
     "enable",
     "end_run",
+    "evaluate",
     "flush",
     "get_model_version",
     "get_registered_model",

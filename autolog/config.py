@@ -186,6 +186,9 @@ _OPTION_LIST = [
     Option("log_input_example", _parse_bool, True, "Save the first rows of training input."),
     Option("log_metrics", _parse_bool, True, "Compute training metrics after each fit."),
     Option("log_datasets", _parse_bool, True, "Record a fingerprint of the training data."),
+    Option("log_post_training_metrics", _parse_bool, True,
+           "Log metrics computed on an autologged model's predictions after its fit "
+           "(model.score, sklearn.metrics, scorers) to its run, as <metric>_<dataset>."),
     Option("log_system_metrics", _parse_mode, "auto",
            "CPU, memory, disk, network and GPU use every system_metrics_interval seconds: on "
            "(every run), off, or auto (PyTorch runs, and other runs lasting one interval).",

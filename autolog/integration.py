@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
     from autolog.entrypoints import EntryPoint
 
-__all__ = ["ENTRY_POINT_GROUP", "Integration", "discover", "version_problem"]
+__all__ = ["ENTRY_POINT_GROUP", "Integration", "discover", "loaded_classes", "version_problem"]
 
 ENTRY_POINT_GROUP = "autolog.integrations"
 
@@ -104,3 +104,21 @@ def discover() -> dict[str, EntryPoint]:
     from autolog.entrypoints import entry_points
 
     return {ep.name: ep for ep in entry_points(ENTRY_POINT_GROUP)}
+
+
+def loaded_classes() -> list[type]:
+    """The classes of installed integrations whose framework is imported in this process.
+
+    The core asks them about a model it was handed (``flavor_for(model)``: how to write it;
+    ``evaluation_outputs(model, X, y, task)``: its predictions on held-out data); a framework
+    that is not imported cannot have made the model, so it is never imported for that. The
+    entry point's name is the framework's import name: an integration whose framework is not
+    imported is not even loaded.
+    """
+    from autolog.imported import loaded
+
+    found = []
+    for name, entry_point in discover().items():
+        if loaded(name) is not None:  # imported, and not half-imported
+            found.append(entry_point.load())
+    return found

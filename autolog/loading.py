@@ -17,10 +17,10 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlparse
 
-from autolog.errors import ModelFolderError, NotFoundError, UnsafeFormatError
+from autolog.errors import ModelFolderError, UnsafeFormatError
 from autolog.model_folder import ModelFolder, read_model_folder, verify_checksums
+from autolog.uris import folder_path, parse_run_uri
 
 __all__ = ["LoadedModel", "load_model", "resolve_model_uri"]
 
@@ -34,30 +34,19 @@ def resolve_model_uri(uri: str | os.PathLike[str]) -> Path:
 
     Raises:
         NotFoundError: the run, version or folder does not exist.
-        ValueError: the URI is malformed (the message shows the accepted forms).
+        InvalidNameError: the URI is malformed (the message shows the accepted forms).
     """
     text = os.fspath(uri)
     if text.startswith("runs:/"):
-        parts = text[len("runs:/"):].strip("/").split("/", 1)
-        if len(parts) != 2 or not parts[0] or not parts[1]:
-            raise ValueError(f"Malformed run URI {text!r}: expected runs:/<run_id>/<path>, "
-                             "e.g. runs:/3f2a.../model.")
+        run_id, artifact_path = parse_run_uri(text)
         from autolog import activation
 
-        return Path(activation.get_store().download_artifacts(parts[0], parts[1]))
+        return Path(activation.get_store().download_artifacts(run_id, artifact_path))
     if text.startswith("models:/"):
-        from autolog import registry
+        from autolog.registry.api import resolve_model_uri as resolve_version
 
-        return registry.resolve_model_uri(text)
-    if text.startswith("file:"):
-        text = unquote(urlparse(text).path)
-    try:
-        path = Path(text).expanduser()
-    except RuntimeError as exc:  # "~name/..." where no user has that name
-        raise NotFoundError(f"No model folder at {text!r}: {exc}") from exc
-    if not path.exists():
-        raise NotFoundError(f"No model folder at {path}.")
-    return path
+        return resolve_version(text)
+    return folder_path(text)
 
 
 def _load_sklearn(folder: ModelFolder, conf: dict[str, Any]) -> Any:

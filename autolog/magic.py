@@ -9,9 +9,11 @@
 
 After each cell that completed runs, a compact summary is displayed: run id, estimator or
 model class, key metrics and the model folder (an HTML table in notebooks, text in a terminal
-IPython). Runs are tagged ``mlflow.source.name`` with the notebook's path where the kernel knows
-it (Jupyter's ``JPY_SESSION_NAME``, VS Code's ``__vsc_ipynb_file__``), and keep the source of the
-cell that started them (see :mod:`autolog.source_info`).
+IPython). Held-out metrics logged in the cell (``model.score(X_test, y_test)``,
+``sklearn.metrics`` on a model's predictions, :func:`autolog.evaluate`) are listed too, by run
+and dataset. Runs are tagged ``mlflow.source.name`` with the notebook's path where the kernel
+knows it (Jupyter's ``JPY_SESSION_NAME``, VS Code's ``__vsc_ipynb_file__``), and keep the source
+of the cell that started them (see :mod:`autolog.context.source`).
 
 IPython is imported only by these functions, never by ``import autolog``.
 """
@@ -22,7 +24,7 @@ import html
 import os
 from typing import Any
 
-from autolog import activation, tracking, writer
+from autolog import activation, heldout, tracking, writer
 from autolog.config import OPTIONS, Config
 from autolog.errors import ConfigError
 from autolog.runs import Run
@@ -38,9 +40,12 @@ USAGE = "Usage: %autolog on|off|status | %autolog config KEY=VALUE [KEY=VALUE ..
 class RunSummary:
     """The runs a cell completed, shown as an HTML table or as plain text."""
 
-    def __init__(self, runs: list[Run], children: dict[str, int]) -> None:
+    def __init__(self, runs: list[Run], children: dict[str, int],
+                 heldout_rows: list[dict[str, str]] | None = None) -> None:
         self.runs = runs
         self.children = children
+        # run id, model, dataset, metrics: the held-out metrics the cell logged
+        self.heldout_rows = heldout_rows or []
 
     def _rows(self) -> list[dict[str, str]]:
         rows = []
@@ -59,6 +64,8 @@ class RunSummary:
 
     def _title(self) -> str:
         total = len(self.runs) + sum(self.children.values())
+        if not total:
+            return "autolog: held-out metrics logged"
         return f"autolog: {total} run{'s' if total != 1 else ''} logged"
 
     def __repr__(self) -> str:
@@ -69,20 +76,31 @@ class RunSummary:
             parts += [f"+{row['child runs']} child runs"] if row["child runs"] else []
             parts += [f"model: {row['model folder']}"] if row["model folder"] else []
             lines.append("  " + "  ".join(parts))
+        if self.heldout_rows:
+            lines.append("held-out metrics:")
+            lines += [f"  {r['run id'][:8]}  {r['model']}  on {r['dataset']}: {r['metrics']}"
+                      for r in self.heldout_rows]
         return "\n".join(lines)
 
-    def _repr_html_(self) -> str:
-        rows = self._rows()
+    @staticmethod
+    def _table(rows: list[dict[str, str]], code: tuple[str, ...]) -> str:
         columns = [c for c in (rows[0] if rows else {}) if any(r[c] for r in rows)]
         head = "".join(f"<th style='text-align:left'>{html.escape(c)}</th>" for c in columns)
         body = "".join(
             "<tr>" + "".join(f"<td style='text-align:left'><code>{html.escape(r[c])}</code></td>"
-                             if c in ("run id", "model folder")
+                             if c in code
                              else f"<td style='text-align:left'>{html.escape(r[c])}</td>"
                              for c in columns) + "</tr>"
             for r in rows)
-        return (f"<div class='autolog-summary'><b>{html.escape(self._title())}</b>"
-                f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>")
+        return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+    def _repr_html_(self) -> str:
+        parts = [f"<b>{html.escape(self._title())}</b>"]
+        if self.runs:
+            parts.append(self._table(self._rows(), ("run id", "model folder")))
+        if self.heldout_rows:
+            parts += ["<b>held-out metrics</b>", self._table(self.heldout_rows, ("run id",))]
+        return f"<div class='autolog-summary'>{''.join(parts)}</div>"
 
 
 def _describe(config: Config) -> str:
@@ -118,6 +136,7 @@ class _Extension:
         self.shell = shell
         self.overrides: dict[str, str] = {}
         self.seen = len(tracking.last_runs())
+        self.heldout_seen = heldout.logged_since(0)[1]
 
     # -- activation -----------------------------------------------------------------------
     def turn_on(self) -> None:
@@ -182,9 +201,10 @@ class _Extension:
             writer.flush(timeout=_SUMMARY_WAIT_S)
             new = tracking.last_runs(self.seen)
             self.seen += len(new)
-            if not new:
+            held, self.heldout_seen = heldout.logged_since(self.heldout_seen)
+            if not new and not held:
                 return
-            summary = _summarize(new)
+            summary = _summarize(new, held)
         except Exception as exc:  # noqa: BLE001 - the summary must never break a cell
             from autolog.safety import warn
 
@@ -196,7 +216,30 @@ class _Extension:
             display(summary)
 
 
-def _summarize(run_ids: list[str]) -> RunSummary | None:
+# Held-out metrics shown per run and dataset in the summary; the rest are counted.
+_SUMMARY_HELDOUT = 4
+
+
+def _heldout_rows(store: Any, held: list[heldout.HeldoutMetric]) -> list[dict[str, str]]:
+    groups: dict[tuple[str, str], dict[str, float]] = {}
+    for item in held:
+        groups.setdefault((item.run_id, item.dataset), {})[item.key] = item.value
+    rows = []
+    for (run_id, dataset), values in groups.items():
+        try:
+            model = store.get_run(run_id).model_name
+        except Exception:  # noqa: BLE001 - a run another store holds: its id says enough
+            model = ""
+        shown = [f"{k}={v:.4g}" for k, v in list(values.items())[:_SUMMARY_HELDOUT]]
+        if len(values) > _SUMMARY_HELDOUT:
+            shown.append(f"... {len(values) - _SUMMARY_HELDOUT} more")
+        rows.append({"run id": run_id, "model": model, "dataset": dataset,
+                     "metrics": ", ".join(shown)})
+    return rows
+
+
+def _summarize(run_ids: list[str], held: list[heldout.HeldoutMetric] | None = None
+               ) -> RunSummary | None:
     store = activation.get_store()
     runs = [store.get_run(run_id) for run_id in dict.fromkeys(run_ids)]
     ids = {run.run_id for run in runs}
@@ -208,7 +251,8 @@ def _summarize(run_ids: list[str]) -> RunSummary | None:
             children[parent] = children.get(parent, 0) + 1
         else:
             top.append(run)
-    return RunSummary(top, children) if top else None
+    rows = _heldout_rows(store, held or [])
+    return RunSummary(top, children, rows) if top or rows else None
 
 
 _extensions: dict[int, _Extension] = {}
@@ -230,7 +274,7 @@ def load_ipython_extension(ipython: Any) -> None:
     name = _notebook_name(ipython)
     if name and not os.environ.get("AUTOLOG_SOURCE_NAME"):
         os.environ["AUTOLOG_SOURCE_NAME"] = name
-        from autolog import source_info
+        from autolog.context import source as source_info
 
         source_info.process_source.cache_clear()
     try:

@@ -298,13 +298,9 @@ def flavor_for(model: Any) -> Flavor:
     Raises:
         TypeError: no integration knows the model's type.
     """
-    from autolog.imported import loaded
-    from autolog.integration import discover
+    from autolog.integration import loaded_classes
 
-    for name, entry_point in discover().items():
-        if loaded(name) is None:  # its framework is not (fully) imported: not its model
-            continue
-        cls = entry_point.load()
+    for cls in loaded_classes():
         flavor = cls.flavor_for(model) if hasattr(cls, "flavor_for") else None
         if flavor is not None:
             return flavor  # type: ignore[no-any-return]

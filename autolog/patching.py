@@ -6,6 +6,11 @@ MRO for an inherited one, so descriptors are wrapped raw and bind correctly), *w
 that undoes exactly what it did: the owner's ``__dict__`` holds the original object again, and
 an attribute that was inherited is deleted rather than left behind as an own attribute.
 
+A module-level function that a decorator wraps (scikit-learn's ``validate_params``) can also be
+wrapped *inside* the decorator, in its closure cell (:func:`wrap_decorated`): every reference
+to the public function then runs the wrapper, including names bound by ``from m import f``
+before autolog was enabled.
+
 Wrappers get wrapt's ``(wrapped, instance, args, kwargs)``. Two context flags decide whether a
 wrapper records anything:
 
@@ -22,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import inspect
 import sys
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
@@ -31,9 +37,12 @@ from typing import Any, SupportsIndex
 import wrapt
 
 __all__ = [
+    "CellPatch",
     "Patch",
     "PatchSet",
     "caller_module",
+    "enter_recording",
+    "exit_recording",
     "is_recording",
     "is_suspended",
     "on_subclass",
@@ -41,6 +50,7 @@ __all__ = [
     "should_record",
     "suspended",
     "wrap_attribute",
+    "wrap_decorated",
 ]
 
 _MISSING: Any = object()
@@ -93,6 +103,23 @@ class _ModuleFunctionWrapper(_Wrapper):
 
     def __reduce__(self) -> Any:
         return self.__qualname__
+
+
+class _DecoratedWrapper(_Wrapper):
+    """The wrapper :func:`wrap_decorated` puts in a decorator's closure cell.
+
+    scikit-learn's parameter validation calls ``inspect.signature(func)`` on every call;
+    through a proxy that walks to the wrapped function each time, which costs more than the
+    rest of the wrapper. The signature is computed once and kept on the wrapper.
+    """
+
+    @property
+    def __signature__(self) -> inspect.Signature:
+        found: inspect.Signature | None = getattr(self, "_self_signature", None)
+        if found is None:
+            found = inspect.signature(self.__wrapped__)
+            self._self_signature = found  # wrapt keeps _self_* names on the wrapper itself
+        return found
 
 
 def is_recording() -> bool:
@@ -148,6 +175,16 @@ def recording() -> Iterator[None]:
         yield
     finally:
         _recording.reset(token)
+
+
+def enter_recording() -> contextvars.Token[bool]:
+    """:func:`recording` without a context manager, for wrappers on hot paths (``predict``):
+    pass the token to :func:`exit_recording` in a ``finally``."""
+    return _recording.set(True)
+
+
+def exit_recording(token: contextvars.Token[bool]) -> None:
+    _recording.reset(token)
 
 
 @contextlib.contextmanager
@@ -223,6 +260,51 @@ def wrap_attribute(owner: Any, name: str, wrapper: Wrapper) -> Patch:
     return Patch(owner, name, own, replacement)
 
 
+@dataclass
+class CellPatch:
+    """A function wrapped in the closure cell of the decorator around it (see
+    :func:`wrap_decorated`); :meth:`revert` puts the function back in the cell."""
+
+    cell: Any
+    original: Any
+    replacement: Any
+
+    def is_applied(self) -> bool:
+        try:
+            return self.cell.cell_contents is self.replacement  # type: ignore[no-any-return]
+        except ValueError:  # an emptied cell
+            return False
+
+    def revert(self) -> None:
+        if self.is_applied():
+            self.cell.cell_contents = self.original
+
+
+def wrap_decorated(function: Any, wrapper: Wrapper) -> CellPatch | None:
+    """Wrap the function that the decorated ``function`` calls (its ``__wrapped__``, held in
+    a closure cell of the decorator's inner function) with ``wrapper``.
+
+    The public function object stays the same, so references bound before the patch see it
+    too. Returns None when ``function`` has no such cell (not a closure over its
+    ``__wrapped__``); the caller then wraps the module attribute instead.
+    """
+    inner = getattr(function, "__wrapped__", None)
+    if inner is None or is_autolog_wrapper(inner):
+        return None
+    for cell in getattr(function, "__closure__", None) or ():
+        try:
+            held = cell.cell_contents
+        except ValueError:
+            continue
+        if held is inner:
+            replacement = _DecoratedWrapper(inner, wrapper)
+            cell.cell_contents = replacement
+            return CellPatch(cell, inner, replacement)
+        if is_autolog_wrapper(held) and held.__wrapped__ is inner:
+            return None  # already wrapped
+    return None
+
+
 def is_autolog_wrapper(obj: Any) -> bool:
     """True for an object made by :func:`wrap_attribute`."""
     return isinstance(obj, _Wrapper)
@@ -252,12 +334,13 @@ class PatchSet:
     """The patches of one integration, reverted together (last applied, first reverted)."""
 
     def __init__(self) -> None:
-        self._patches: list[Patch] = []
+        self._patches: list[Patch | CellPatch] = []
 
     def __len__(self) -> int:
         return len(self._patches)
 
-    def add(self, patch: Patch) -> Patch:
+    def add(self, patch: Any) -> Any:
+        """Remember a :class:`Patch` or :class:`CellPatch` (returned as it is)."""
         self._patches.append(patch)
         return patch
 

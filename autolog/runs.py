@@ -32,7 +32,7 @@ FINISHED = "FINISHED"
 FAILED = "FAILED"
 KILLED = "KILLED"
 STATUSES = (RUNNING, FINISHED, FAILED, KILLED)
-#: Metrics of the machine while a run trained (see :mod:`autolog.system_metrics`), as MLflow
+#: Metrics of the machine while a run trained (see :mod:`autolog.context.sampler`), as MLflow
 #: names them.
 SYSTEM_METRIC_PREFIX = "system/"
 

@@ -63,7 +63,7 @@ def _remote(store_uri: str) -> bool:
 
 def default_tags() -> dict[str, str]:
     """Tags every run gets: its source and user (MLflow's names), host, Python version."""
-    from autolog import source_info
+    from autolog.context import source as source_info
 
     return {**source_info.process_source().tags(), source_info.USER: _user(),
             "autolog.host": _host(), "autolog.python_version": sys.version.split()[0]}
@@ -113,7 +113,7 @@ class ActiveRun:
         self._submit("creating run", self._create, creates=True)
         if tags:
             self.set_tags(tags)
-        from autolog import run_context
+        from autolog.context import run as run_context
 
         with safety.guard(f"recording the context of run {self.run_id[:8]}"):
             run_context.run_started(self)  # source, git, environment, system metrics
@@ -248,7 +248,7 @@ class ActiveRun:
     def record_system_metrics(self) -> None:
         """Record this run's system metrics whatever its length (with the default option
         ``log_system_metrics=auto``, only runs lasting one interval get them otherwise)."""
-        from autolog import system_metrics
+        from autolog.context import sampler as system_metrics
 
         system_metrics.watch_always(self)
 
@@ -260,7 +260,7 @@ class ActiveRun:
         for callback in list(self.end_callbacks):
             with safety.guard(f"finishing the record of run {self.run_id[:8]}"):
                 callback(status)
-        from autolog import run_context
+        from autolog.context import run as run_context
 
         with safety.guard(f"ending the system metrics of run {self.run_id[:8]}"):
             run_context.run_ending(self)

@@ -6,7 +6,7 @@ inherit the parent's state instead). The rule that keeps their runs right:
 
 1. **A task records what the same call would record in the parent.** The re-entry guard
    ("inside an autologged fit, inner fits do not record") is a context variable, which neither
-   threads nor processes inherit. So :class:`JoblibIntegration` captures it when
+   threads nor processes inherit. So the joblib integration (``autolog_joblib``) captures it when
    ``joblib.Parallel`` is called and restores it around every task, wherever the task runs:
    the candidate fits of ``GridSearchCV(n_jobs=2)``, the members of
    ``VotingClassifier(n_jobs=2)`` or ``BaggingClassifier(n_jobs=2)`` record nothing, exactly as
@@ -34,13 +34,8 @@ from __future__ import annotations
 
 import os
 import sys
-from types import ModuleType
-from typing import Any
 
-from autolog import patching
-from autolog.integration import Integration
-
-__all__ = ["JoblibIntegration", "in_worker_process", "watch_worker_exit"]
+__all__ = ["in_worker_process", "watch_worker_exit"]
 
 _watching_pid: int | None = None
 
@@ -69,51 +64,3 @@ def _finish_worker() -> None:
     with safety.guard("ending the runs of a worker process at its exit"):
         tracking.end_open_runs()
         writer.flush()
-
-
-class _InContext:
-    """A joblib task that runs under the parent's re-entry state (picklable, by value)."""
-
-    def __init__(self, function: Any, recording: bool, suspended: bool) -> None:
-        self.function = function
-        self.recording = recording
-        self.suspended = suspended
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if self.suspended:
-            with patching.suspended():
-                return self.function(*args, **kwargs)
-        if self.recording:
-            with patching.recording():
-                return self.function(*args, **kwargs)
-        return self.function(*args, **kwargs)
-
-    def __getattr__(self, name: str) -> Any:
-        # joblib reads attributes of the task function (its name, for progress messages).
-        if name == "function":
-            raise AttributeError(name)
-        return getattr(self.function, name)
-
-
-def _parallel_call(wrapped: Any, instance: Any, args: tuple[Any, ...],
-                   kwargs: dict[str, Any]) -> Any:
-    recording, suspended = patching.is_recording(), patching.is_suspended()
-    if not (recording or suspended) or not args:
-        return wrapped(*args, **kwargs)
-    tasks = ((_InContext(func, recording, suspended), a, k) for func, a, k in args[0])
-    iterable: Any = list(tasks) if hasattr(args[0], "__len__") else tasks
-    return wrapped(iterable, *args[1:], **kwargs)
-
-
-class JoblibIntegration(Integration):
-    """Carries autolog's re-entry state into joblib tasks (threads, loky and processes)."""
-
-    name = "joblib"
-    module = "joblib"
-    distribution = "joblib"
-    supported = ">=1.2"
-
-    def apply(self, module: ModuleType) -> None:
-        from joblib.parallel import Parallel
-
-        self.patches.wrap(Parallel, "__call__", _parallel_call)

@@ -38,7 +38,7 @@ DEFAULT_INTERVAL = 10.0
 def _idle_block(store: str, mode: str, interval: float, seconds: float) -> dict[str, float]:
     """Sleep ``seconds`` in an open run, system metrics ``mode`` (on/off); CPU used meanwhile."""
     import autolog
-    from autolog.system_metrics import get_sampler
+    from autolog.context.sampler import get_sampler
 
     autolog.enable(store=store, log_system_metrics=mode, system_metrics_interval=interval)
     sampler = get_sampler()

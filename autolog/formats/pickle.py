@@ -3,13 +3,22 @@
 cloudpickle (not plain pickle) so that classes and functions defined in ``__main__`` or a
 notebook travel with the model; MLflow's ``serialization_format: cloudpickle`` loads the same
 bytes.
+
+Loading in the process that pickled such a class gives back the live class, and cloudpickle
+then sets every attribute of it from the pickle again: the originals, since autolog's wrappers
+pickle as what they wrap. The unpickler here leaves attributes that autolog has wrapped alone,
+so loading a model (the writer does it after every fit) does not undo autolog's patches of the
+user's own estimator class.
 """
 
 from __future__ import annotations
 
+import functools
+import io
 import pickle
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 __all__ = ["SERIALIZATION_FORMATS", "dumps", "load_file", "loads", "loads_recording"]
 
@@ -23,9 +32,30 @@ def dumps(model: Any) -> bytes:
     return cloudpickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)  # type: ignore[no-any-return]
 
 
+def _keeping_patches(setstate: Callable[[Any, Any], Any], obj: Any, state: Any) -> Any:
+    from autolog.patching import is_autolog_wrapper
+
+    attrs, slots = state
+    own = vars(obj)
+    kept = {k: v for k, v in attrs.items() if not is_autolog_wrapper(own.get(k))}
+    return setstate(obj, (kept, slots))
+
+
+class _Unpickler(pickle.Unpickler):
+    def find_class(self, module: str, name: str) -> Any:
+        found = super().find_class(module, name)
+        if name == "_class_setstate" and module.startswith("cloudpickle"):
+            return functools.partial(_keeping_patches, found)
+        return found
+
+
+def _load(fh: IO[bytes]) -> Any:
+    return _Unpickler(fh).load()  # noqa: S301 - callers verify checksums before this
+
+
 def loads(data: bytes) -> Any:
     """Deserialize bytes made by :func:`dumps`. Runs code from the bytes: trust them first."""
-    return pickle.loads(data)  # noqa: S301 - callers verify checksums before this
+    return _load(io.BytesIO(data))
 
 
 class _RecordingUnpickler(pickle.Unpickler):
@@ -67,4 +97,4 @@ def load_file(path: Path, serialization_format: str = "cloudpickle") -> Any:
             f"loads {', '.join(SERIALIZATION_FORMATS)} (skops folders: use mlflow)."
         )
     with open(path, "rb") as fh:
-        return pickle.load(fh)  # noqa: S301
+        return _load(fh)

@@ -30,6 +30,10 @@ with one implements all of them:
   and tags.
 
 Derived: :meth:`Store.get_model_version_by_alias`, :meth:`Store.get_latest_model_version`.
+
+Optional: :meth:`Store.log_inputs` records the datasets a run was evaluated on where the
+backend has a place for them (MLflow's run inputs); the default keeps them in the run's tags
+only, which :func:`autolog.evaluate` writes anyway.
 Names reaching a backend have passed :func:`autolog.registry.check_model_name` and
 :func:`autolog.registry.check_alias`; versions are ``int``.
 
@@ -45,7 +49,8 @@ from __future__ import annotations
 import abc
 import shutil
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -53,9 +58,9 @@ from autolog.errors import NotFoundError, StoreError
 from autolog.runs import Metric, Run, RunInfo, now_ms
 
 if TYPE_CHECKING:
-    from autolog.registry import ModelVersion, RegisteredModel
+    from autolog.registry.records import ModelVersion, RegisteredModel
 
-__all__ = ["Store", "write_files"]
+__all__ = ["DatasetInput", "Store", "write_files"]
 
 
 def write_files(folder: Path, files: Mapping[str, bytes | str]) -> None:
@@ -70,6 +75,27 @@ def write_files(folder: Path, files: Mapping[str, bytes | str]) -> None:
         if os.sep in name or "/" in name:
             path.parent.mkdir(parents=True, exist_ok=True)
         write_bytes(path, content.encode("utf-8") if isinstance(content, str) else content)
+
+
+@dataclass(frozen=True)
+class DatasetInput:
+    """A dataset a run used: MLflow's ``Dataset`` with its context (``evaluation``).
+
+    Attributes:
+        name: the dataset's name (``holdout``).
+        digest: a short digest of its contents.
+        source: where it came from, free text (JSON for MLflow's ``code`` source type).
+        schema: its columns or shape (JSON), or None.
+        profile: counts and sizes (JSON), or None.
+        context: what the run did with it; MLflow shows it as ``mlflow.data.context``.
+    """
+
+    name: str
+    digest: str
+    source: str
+    schema: str | None = None
+    profile: str | None = None
+    context: str = "evaluation"
 
 
 class Store(abc.ABC):
@@ -341,6 +367,10 @@ class Store(abc.ABC):
         (:class:`autolog.stores.local_index.RunIndex` for the local store), or None: callers
         then list through :meth:`search_run_infos` and :meth:`get_run`."""
         return None
+
+    def log_inputs(self, run_id: str, datasets: Sequence[DatasetInput]) -> None:  # noqa: B027
+        """Record ``datasets`` as inputs of the run, where the backend keeps such records
+        (MLflow's run inputs). The default does nothing: the run's tags hold them."""
 
     def close(self) -> None:  # noqa: B027 - an optional hook, not a required method
         """Release connections; the default has none."""

@@ -19,18 +19,18 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from autolog import safety
 from autolog.errors import NotFoundError, StoreUnavailableError
 from autolog.runs import Metric, Run, RunInfo
-from autolog.stores.base import Store
+from autolog.stores.base import DatasetInput, Store
 from autolog.stores.local import LocalStore
 
 if TYPE_CHECKING:
-    from autolog.registry import ModelVersion, RegisteredModel
+    from autolog.registry.records import ModelVersion, RegisteredModel
 
 __all__ = ["FallbackStore", "offline_store_uri"]
 
@@ -181,6 +181,13 @@ class FallbackStore(Store):
             offline.log_artifacts(run_id, local_dir, artifact_path)
         else:
             self._remote(lambda: self.primary.log_artifacts(run_id, local_dir, artifact_path))
+
+    def log_inputs(self, run_id: str, datasets: Sequence[DatasetInput]) -> None:
+        offline = self._offline_runs.get(run_id)
+        if offline is not None:
+            offline.log_inputs(run_id, datasets)
+        else:
+            self._remote(lambda: self.primary.log_inputs(run_id, datasets))
 
     def get_run(self, run_id: str) -> Run:
         return self._read(run_id, lambda s: s.get_run(run_id))

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from autolog.errors import NotFoundError, StoreError
-from autolog.registry import ModelVersion, RegisteredModel, check_model_name
+from autolog.registry.records import ModelVersion, RegisteredModel, check_model_name
 from autolog.runs import now_ms
 from autolog.stores.jsonfiles import read_json as _read_json
 from autolog.stores.jsonfiles import write_json_atomic

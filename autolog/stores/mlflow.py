@@ -45,7 +45,7 @@ import shutil
 import tempfile
 import threading
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -56,7 +56,7 @@ from mlflow.tracking import MlflowClient
 
 from autolog.errors import AutologError, NotFoundError, StoreError, StoreUnavailableError
 from autolog.runs import Metric, Run, RunInfo
-from autolog.stores.base import Store
+from autolog.stores.base import DatasetInput, Store
 from autolog.stores.local import check_artifact_path, check_run_id
 from autolog.stores.mlflow_registry import MLflowRegistryMixin
 from autolog.stores.retry import RetryPolicy
@@ -504,6 +504,21 @@ class MLflowStore(MLflowRegistryMixin, Store):
                           ViewType.ACTIVE_ONLY, 1):
                 names.append(exp.name)
         return sorted(names)
+
+    def log_inputs(self, run_id: str, datasets: Sequence[DatasetInput]) -> None:
+        """The datasets as MLflow run inputs (``code`` source type, tag
+        ``mlflow.data.context``), shown in MLflow's UI with the run."""
+        from mlflow.entities import Dataset, InputTag
+        from mlflow.entities import DatasetInput as MlflowDatasetInput
+
+        mlflow_id = self.mlflow_run_id(run_id)
+        inputs = [MlflowDatasetInput(Dataset(name=d.name, digest=d.digest, source_type="code",
+                                             source=d.source, schema=d.schema,
+                                             profile=d.profile),
+                                     tags=[InputTag("mlflow.data.context", d.context)])
+                  for d in datasets]
+        self._call(f"logging the inputs of run {run_id}", self.client.log_inputs, mlflow_id,
+                   inputs)
 
     # -- beyond the contract -------------------------------------------------------------------
     def delete_run(self, run_id: str) -> None:

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from autolog.errors import NotFoundError, StoreError
-from autolog.registry import ModelVersion, RegisteredModel
+from autolog.registry.records import ModelVersion, RegisteredModel
 
 __all__ = ["MLflowRegistryMixin", "RECORD_TAG"]
 

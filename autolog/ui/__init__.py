@@ -19,7 +19,7 @@ from __future__ import annotations
 import click
 from click.core import ParameterSource
 
-from autolog.cli import open_cli_store, store_option
+from autolog.cli.common import open_cli_store, store_option
 
 __all__ = ["ui"]
 

@@ -15,8 +15,9 @@ from werkzeug.security import safe_join
 from werkzeug.wrappers import Response
 
 from autolog import registry
-from autolog.comparison import metric_goal
 from autolog.errors import InvalidNameError, NotFoundError
+from autolog.registry.comparison import metric_goal
+from autolog.ui import heldout
 from autolog.ui.folder import describe_folder, signature_rows
 from autolog.ui.runs_views import send_artifact, store
 
@@ -101,8 +102,12 @@ def compare(name: str) -> str:
     comparison = registry.compare(name, chosen or None, store=store())
     numbers = [v.version for v in comparison.versions]
     charts = [{"key": m, "goal": metric_goal(m), "versions": numbers,
-               "values": [_finite(v.metrics.get(m)) for v in comparison.versions]}
-              for m in comparison.metric_names]
+               "values": [_finite(comparison.values(m).get(v.version))
+                          for v in comparison.versions]}
+              for m in comparison.metric_names
+              if not comparison.is_count(m) and "_class_" not in m]
     return render_template("compare.html", name=name, comparison=comparison,
                            rows=comparison.rows(), charts=charts, all_versions=all_versions,
-                           chosen={v.version for v in comparison.versions})
+                           chosen={v.version for v in comparison.versions},
+                           ranking=comparison.ranking_line(),
+                           roc_overlays=heldout.roc_overlays(store(), comparison))

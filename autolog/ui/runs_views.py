@@ -21,10 +21,11 @@ from werkzeug.security import safe_join
 from werkzeug.wrappers import Response
 
 from autolog import registry
+from autolog.context.run import read_context
 from autolog.errors import InvalidNameError, ModelFolderError, NotFoundError, StoreError
-from autolog.run_context import read_context
 from autolog.runs import STATUSES, SYSTEM_METRIC_PREFIX, Metric, Run, is_system_metric
 from autolog.stores.base import Store
+from autolog.ui import heldout
 from autolog.ui.folder import FolderView, describe_folder
 from autolog.ui.listing import FilterError, RunReader, list_runs
 
@@ -174,9 +175,12 @@ def run(run_id: str) -> str:
     return render_template(
         "run.html", run=found, charts=chart_series(own), folders=folders,
         model_names=names, registry_error=registry_error, versions=versions,
-        metrics={k: v for k, v in found.metrics.items() if not is_system_metric(k)},
+        metrics={k: v for k, v in heldout.other_metrics(found).items()
+                 if not is_system_metric(k)},
         context=read_context(found, store()), system_charts=chart_series(system),
-        single_metrics=sorted(k for k, v in own.items() if len(v) < 2))
+        single_metrics=sorted(k for k, v in own.items() if len(v) < 2),
+        tags=heldout.shown_tags(found.tags), heldout_groups=heldout.heldout_groups(found),
+        evaluation_panels=heldout.evaluation_panels(store(), found))
 
 
 @runs_bp.route("/runs/<run_id>/files/<path:path>")

@@ -21,6 +21,10 @@ Which fits are runs: only those the user calls.
   in its own ``fit`` into runs).
 * A third-party estimator (any class outside ``sklearn``) that the user fits records like
   scikit-learn's own.
+
+A recorded fit links the fitted estimator to its run for post-training metrics
+(:mod:`autolog_sklearn.post_training`, which patches the inference methods, ``score``,
+``sklearn.metrics`` and scorers); any fit of a linked estimator first unlinks it.
 """
 
 from __future__ import annotations
@@ -91,15 +95,27 @@ class SklearnIntegration(Integration):
     def apply(self, module: ModuleType) -> None:
         from sklearn.base import BaseEstimator
 
+        from autolog_sklearn.post_training import PostTraining
+
+        self.post_training = PostTraining(self.patches)
         for cls in [BaseEstimator, *_all_subclasses(BaseEstimator)]:
             self._patch_class(cls)
         self.patches.add(patching.on_subclass(BaseEstimator, self._patch_class))
+        self.when_imported("sklearn.metrics", self.post_training.patch_metrics)
 
     def _patch_class(self, cls: type) -> None:
         for name in FIT_METHODS:
             raw = vars(cls).get(name)
             if raw is not None and not patching.is_autolog_wrapper(raw):
                 self.patches.wrap(cls, name, self._fit_wrapper)
+        self.post_training.patch_class(cls)
+
+    @classmethod
+    def evaluation_outputs(cls, model: Any, X: Any, y: Any, task: str | None) -> Any:
+        """Predictions for :func:`autolog.evaluate`, or None for a model of another kind."""
+        from autolog_sklearn.evaluation import outputs
+
+        return outputs(model, X, y, task)
 
     @classmethod
     def flavor_for(cls, model: Any) -> Any:
@@ -114,6 +130,8 @@ class SklearnIntegration(Integration):
     # -- the wrapper --------------------------------------------------------------------
     def _fit_wrapper(self, wrapped: Any, instance: Any, args: tuple[Any, ...],
                      kwargs: dict[str, Any]) -> Any:
+        if instance is not None:
+            self.post_training.unlink(instance)  # refitted: not the model its run recorded
         if instance is None or not patching.should_record() or not activation.is_enabled():
             return wrapped(*args, **kwargs)
         if not called_by_user():
@@ -137,6 +155,7 @@ class SklearnIntegration(Integration):
         if recorder is not None:
             with safety.guard("recording the fit of " + type(instance).__name__):
                 recorder.finish()
+                self.post_training.link_fitted(instance, recorder.run)
         return result
 
 

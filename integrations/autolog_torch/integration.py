@@ -126,6 +126,13 @@ class TorchIntegration(Integration):
         self._compiling: Any = bool
 
     @classmethod
+    def evaluation_outputs(cls, model: Any, X: Any, y: Any, task: str | None) -> Any:
+        """Predictions for :func:`autolog.evaluate`, or None for a model of another kind."""
+        from autolog_torch.evaluation import outputs
+
+        return outputs(model, X, y, task)
+
+    @classmethod
     def flavor_for(cls, model: Any) -> Any:
         import torch
 

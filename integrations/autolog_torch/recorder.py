@@ -21,8 +21,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from autolog import heldout, safety, tracking, writer
 from autolog import params as params_mod
-from autolog import safety, tracking, writer
 from autolog.config import Config
 from autolog.formats import torch as torch_format
 from autolog.model_logging import ModelCapture, write_captured_model
@@ -180,6 +180,7 @@ class TorchRun:
             self.run = tracking.ActiveRun(type(self.inner).__name__, config.experiment,
                                           config.store_uri, parent=parent)
             self.owns_run = True
+        heldout.link(self.inner, self.run, post_training=False)  # autolog.evaluate(model)
         self.run.record_system_metrics()  # a training loop, however short
         self._log_start()
 

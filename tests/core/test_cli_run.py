@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from autolog import cli_run
+from autolog.cli import run as cli_run
 from autolog.stores.local import LocalStore
 
 SCRIPT = """\

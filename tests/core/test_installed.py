@@ -7,7 +7,7 @@ import subprocess
 import sys
 from importlib import metadata
 
-from autolog.installed import pip_freeze
+from autolog.context.packages import pip_freeze
 
 
 def test_pip_freeze_lists_every_distribution_once_sorted() -> None:

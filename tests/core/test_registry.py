@@ -19,9 +19,9 @@ from sklearn.tree import DecisionTreeClassifier
 
 import autolog
 from autolog import registry
-from autolog.comparison import metric_goal
 from autolog.errors import InvalidNameError, NotFoundError, StoreError
 from autolog.model_folder import read_model_folder, verify_checksums
+from autolog.registry.comparison import metric_goal
 from tests.helpers import ROOT
 
 
@@ -347,7 +347,7 @@ def test_version_record_ignores_unknown_keys_from_a_newer_writer():
 
 
 def test_onnx_parity_is_read_from_what_the_onnx_format_writes():
-    parity = registry._onnx_parity
+    from autolog.registry.api import _onnx_parity as parity
     passed = parity({"metadata": {"onnx": {"parity": {"verdict": "pass", "max_abs_diff": 1e-7}}}})
     assert passed == {"verdict": "pass", "max_abs_diff": 1e-7, "passed": True}
     assert parity({"metadata": {"onnx": {"parity": {"verdict": "fail"}}}})["passed"] is False

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from autolog import source_info
+from autolog.context import source as source_info
+from autolog.context.source import Source, git_state, strip_credentials
 from autolog.runs import Run
-from autolog.source_info import Source, git_state, strip_credentials
 from autolog.stores.local import LocalStore
 from tests.helpers import git, make_git_repo
 

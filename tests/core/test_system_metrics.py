@@ -2,7 +2,7 @@
 GPU, and the sampler thread recording real runs in a real store.
 
 No GPU exists here. The GPU path is checked with :class:`FakeNvml`, an object with the
-functions of ``pynvml`` (nvidia-ml-py) that :class:`~autolog.system_probes.NvmlGpus` calls;
+functions of ``pynvml`` (nvidia-ml-py) that :class:`~autolog.context.probes.NvmlGpus` calls;
 the real ``pynvml`` is checked to find no GPU quietly.
 """
 
@@ -18,11 +18,12 @@ from typing import Any
 import pytest
 
 import autolog
-from autolog import hardware, system_probes
+from autolog.context import hardware
+from autolog.context import probes as system_probes
+from autolog.context.probes import NvmlGpus, Probe, ProcCounters, PsutilCounters, metrics
+from autolog.context.sampler import Sampler
 from autolog.runs import Run, RunInfo, is_system_metric
 from autolog.stores.local import LocalStore
-from autolog.system_metrics import Sampler
-from autolog.system_probes import NvmlGpus, Probe, ProcCounters, PsutilCounters, metrics
 
 BASE_METRICS = {
     "system/cpu_utilization_percentage", "system/system_memory_usage_megabytes",

@@ -25,9 +25,10 @@ from autolog.errors import (
 )
 from autolog.loading import resolve_model_uri
 from autolog.model_folder import ModelSpec, read_model_folder, write_model_folder
-from autolog.registry import check_alias, check_model_name, parse_model_uri
+from autolog.registry.records import check_alias, check_model_name
 from autolog.signature import Schema, Signature
 from autolog.stores import parse_store_uri
+from autolog.uris import parse_model_uri
 from tests.core.test_signature import schemas
 
 RELAXED = settings(max_examples=150, deadline=None,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from autolog.cli import echo_json
+from autolog.cli.common import echo_json
 
 __all__ = ["sync"]
 

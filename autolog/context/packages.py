@@ -20,7 +20,7 @@ import sys
 from importlib import metadata
 from typing import Any
 
-from autolog.source_info import strip_credentials
+from autolog.context.source import strip_credentials
 
 __all__ = ["pip_freeze"]
 

@@ -5,12 +5,12 @@
 hand (the cached source, the running notebook cell's text) and queue the rest:
 
 * on the background writer, once per process and cached: the git state
-  (:mod:`autolog.source_info`), the installed distributions (:mod:`autolog.installed`) and
-  the hardware (:mod:`autolog.hardware`); per run the git tags and, for a run without a parent,
-  the artifacts ``code/`` (``diff.patch``, ``untracked.txt``, ``notebook_cell.py``, as they
-  apply) and ``environment/`` (``pip-freeze.txt``, ``hardware.json``). A child run's context
-  is its parent's.
-* on the sampler thread: the system metrics (:mod:`autolog.system_metrics`).
+  (:mod:`autolog.context.source`), the installed distributions
+  (:mod:`autolog.context.packages`) and the hardware (:mod:`autolog.context.hardware`); per run
+  the git tags and, for a run without a parent, the artifacts ``code/`` (``diff.patch``,
+  ``untracked.txt``, ``notebook_cell.py``, as they apply) and ``environment/``
+  (``pip-freeze.txt``, ``hardware.json``). A child run's context is its parent's.
+* on the sampler thread: the system metrics (:mod:`autolog.context.sampler`).
 
 :func:`read_context` gathers it back for ``autolog runs show`` and the UI's run page.
 """
@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from autolog import source_info, system_metrics
+from autolog.context import sampler as system_metrics
+from autolog.context import source as source_info
 from autolog.errors import AutologError
 from autolog.runs import SYSTEM_METRIC_PREFIX, Run, is_system_metric
 
@@ -62,7 +63,8 @@ def run_ending(run: Any) -> None:
 def _record(run_id: str, source: source_info.Source, cell: str | None, with_diff: bool,
             top_level: bool, store: Any) -> None:
     """Writer job: git tags; for a top-level run, ``code/`` and ``environment/``."""
-    from autolog import hardware, installed
+    from autolog.context import hardware
+    from autolog.context import packages as installed
 
     git = source_info.git_state(source, with_diff)
     if git is not None:
@@ -106,7 +108,7 @@ class RunContext:
 
     @property
     def hardware_text(self) -> str:
-        from autolog.hardware import summary
+        from autolog.context.hardware import summary
 
         return summary(self.hardware) if self.hardware else ""
 

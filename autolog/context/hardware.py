@@ -15,7 +15,7 @@ import sys
 from collections.abc import Mapping
 from typing import Any
 
-from autolog.system_probes import default_counters, open_gpus
+from autolog.context.probes import default_counters, open_gpus
 
 __all__ = ["describe", "summary"]
 

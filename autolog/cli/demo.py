@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from autolog.cli import store_option
+from autolog.cli.common import store_option
 
 __all__ = ["demo"]
 

@@ -1,4 +1,4 @@
-"""``autolog runs list|show``."""
+"""``autolog runs list|show|plot``."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import datetime
 
 import click
 
-from autolog.cli import echo_json, open_cli_store, print_table, store_option
+from autolog.cli.common import echo_json, open_cli_store, print_table, store_option
 from autolog.liveness import display_status, observed
 from autolog.runs import is_system_metric
 
@@ -66,7 +66,7 @@ def list_runs(store: str | None, experiment: str | None, limit: int, as_json: bo
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def show_run(store: str | None, run_id: str, as_json: bool) -> None:
     """One run: info, source, machine, params, metrics, system metrics, tags, model folder."""
-    from autolog.run_context import read_context
+    from autolog.context.run import read_context
 
     opened = open_cli_store(store)
     run = opened.get_run(run_id)
@@ -102,3 +102,25 @@ def show_run(store: str | None, run_id: str, as_json: bool) -> None:
     print_table([{"name": k, "value": v} for k, v in sorted(run.tags.items())])
     if run.model_path:
         click.echo(f"\nmodel folder: {run.model_path}")
+
+
+@runs.command("plot")
+@store_option
+@click.argument("run_id")
+@click.option("--out", "-o", "out_dir", required=True, type=click.Path(file_okay=False),
+              help="Folder for the images (<name>/<plot>.png per evaluation).")
+def plot_run(store: str | None, run_id: str, out_dir: str) -> None:
+    """PNG images of the evaluation plots of RUN_ID (needs matplotlib: the 'plots' extra)."""
+    from pathlib import Path
+
+    from autolog.evaluation.plots import render_evaluations
+    from autolog.evaluation.stored import read_evaluations
+
+    target = open_cli_store(store)
+    evaluations = read_evaluations(target, target.get_run(run_id))
+    if not evaluations:
+        raise click.ClickException(
+            f"Run {run_id} has no evaluation plots: evaluate its model first, with "
+            "autolog.evaluate(model, X_test, y_test) or 'autolog evaluate'.")
+    for path in render_evaluations(evaluations, Path(out_dir)):
+        click.echo(str(path))

@@ -1,6 +1,6 @@
 """System metrics of the active runs: one sampler thread per process.
 
-A run that is *watched* gets the ``system/...`` metrics of :mod:`autolog.system_probes`: a
+A run that is *watched* gets the ``system/...`` metrics of :mod:`autolog.context.probes`: a
 sample at its start, one every ``system_metrics_interval`` seconds (option, default 10) and
 one at its end (a run that ends before its start sample was taken has that one only); the
 step is the sample's index (0, 1, ...).
@@ -34,7 +34,7 @@ from autolog import writer
 from autolog.runs import Metric
 
 if TYPE_CHECKING:
-    from autolog.system_probes import Probe, Reading
+    from autolog.context.probes import Probe, Reading
 
 __all__ = ["Sampler", "attach", "detach", "get_sampler", "watch_always"]
 
@@ -51,14 +51,14 @@ _END_WAIT_S = 5.0
 
 
 def _default_probe() -> Probe:
-    from autolog.system_probes import Probe, open_gpus  # on the sampler thread, not at import
+    from autolog.context.probes import Probe, open_gpus  # on the sampler thread, not at import
 
     return Probe(gpus=open_gpus())
 
 
 def metrics(reading: Reading, previous: Reading | None, baseline: Reading | None
             ) -> dict[str, float]:
-    from autolog.system_probes import metrics as compute
+    from autolog.context.probes import metrics as compute
 
     return compute(reading, previous, baseline)
 
@@ -99,7 +99,7 @@ class Sampler:
     """The process's sampler: watched runs, and the thread that samples for them.
 
     Parameters:
-        probe_factory: makes the :class:`~autolog.system_probes.Probe` (on the sampler thread).
+        probe_factory: makes the :class:`~autolog.context.probes.Probe` (on the sampler thread).
     """
 
     def __init__(self, probe_factory: Callable[[], Probe] | None = None) -> None:
@@ -253,17 +253,21 @@ class Sampler:
         self.readings += 1
         return self._probe.read()
 
-    def _reading(self, fresh: bool, period: float) -> tuple[Reading, Reading | None]:
+    def _reading(self, fresh: bool, period: float, not_before: float = 0.0
+                 ) -> tuple[Reading, Reading | None]:
         """A reading and the earlier one to measure CPU utilization from.
 
-        A reading younger than a second is reused unless ``fresh``. CPU counters tick every
+        A reading younger than a second is reused unless ``fresh`` or taken before
+        ``not_before`` (a run's start sample never predates the run). CPU counters tick every
         10 ms, so the earlier reading is one at least :data:`_MIN_CPU_SPAN_S` older, from the
         last two periods; without one, CPU is measured over a short window.
         """
         with self._read_lock:
             now = time.monotonic()
-            if self._latest is not None and not fresh and now - self._latest[0].time < _FRESH_S:
-                return self._latest
+            latest = self._latest
+            if (latest is not None and not fresh and now - latest[0].time < _FRESH_S
+                    and latest[0].time >= not_before):
+                return latest
             reading = self._read()
             previous = next((r for r in reversed(self._history)
                              if _MIN_CPU_SPAN_S <= reading.time - r.time
@@ -279,7 +283,8 @@ class Sampler:
                 period: float) -> None:
         now = time.monotonic()
         # A start may share a reading taken moments ago; a tick or an end reads anew.
-        reading, previous = self._reading(tick or bool(ends), period)
+        reading, previous = self._reading(tick or bool(ends), period,
+                                          min((w.started for w in starts), default=0.0))
         with self._cond:
             for watch in starts:
                 if not watch.closed:

@@ -8,24 +8,23 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-import json
-import sys
-from typing import Any
 
 import click
 
+from autolog.cli.common import print_table
 from autolog.config import OPTIONS
 
-__all__ = ["cli", "echo_json", "main", "print_table", "store_option"]
+__all__ = ["cli", "main"]
 
 # name -> "module:attribute" of a click command, loaded lazily.
 LAZY_COMMANDS: dict[str, str] = {
-    "demo": "autolog.demo:demo",
-    "runs": "autolog.cli_runs:runs",
-    "run": "autolog.cli_run:run",
-    "models": "autolog.cli_models:models",
-    "predict": "autolog.cli_models:predict",
-    "sync": "autolog.cli_sync:sync",
+    "demo": "autolog.cli.demo:demo",
+    "evaluate": "autolog.cli.evaluate:evaluate",
+    "runs": "autolog.cli.runs:runs",
+    "run": "autolog.cli.run:run",
+    "models": "autolog.cli.models:models",
+    "predict": "autolog.cli.models:predict",
+    "sync": "autolog.cli.sync:sync",
     "ui": "autolog.ui:ui",
 }
 
@@ -65,36 +64,6 @@ class LazyGroup(click.Group):
             return unavailable
 
 
-def store_option(func: Any) -> Any:
-    """The ``--store`` option shared by every command that reads or writes a store."""
-    return click.option("--store", envvar=OPTIONS["store"].env, default=None,
-                        help=OPTIONS["store"].doc)(func)
-
-
-def open_cli_store(store: str | None) -> Any:
-    from autolog import config as config_mod
-    from autolog.stores import open_store
-
-    return open_store(config_mod.resolve({"store": store} if store else {}).store_uri)
-
-
-def echo_json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, default=str))
-
-
-def print_table(rows: list[dict[str, Any]], columns: list[str] | None = None) -> None:
-    """Print ``rows`` as an aligned text table (columns default to the first row's keys)."""
-    if not rows:
-        click.echo("(none)")
-        return
-    columns = columns or list(rows[0])
-    cells = [[("" if r.get(c) is None else str(r.get(c))) for c in columns] for r in rows]
-    widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(columns)]
-    click.echo("  ".join(c.upper().ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip())
-    for row in cells:
-        click.echo("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
-
-
 @click.group(cls=LazyGroup)
 @click.version_option(package_name="autolog-ml", prog_name="autolog")
 def cli() -> None:
@@ -130,7 +99,3 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         raise
     return result if isinstance(result, int) else 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

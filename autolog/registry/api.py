@@ -12,11 +12,6 @@ never reused, even after deletes. A version keeps a copy of what it needs to be 
 without its run: the signature, the source run's metrics and params, the formats (flavors)
 present, the model size and the ONNX parity verdict, if any.
 
-Model names: 1-200 characters, no ``/``, ``\\``, ``..``, ``@``, ``:``, control characters,
-no leading ``.`` or surrounding spaces (names are folder names in the local store, and ``/``
-and ``@`` separate the version and alias in ``models:/`` URIs). Aliases: letters, digits,
-``_`` and ``-``, starting with a letter, not ``latest``.
-
 The store holds the records (see the registry part of :class:`autolog.stores.base.Store`);
 every function here takes ``store=`` (a :class:`Store` or URI) and defaults to the current one.
 """
@@ -24,24 +19,27 @@ every function here takes ``store=`` (a :class:`Store` or URI) and defaults to t
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from autolog.errors import InvalidNameError, NotFoundError
+from autolog.errors import NotFoundError
+from autolog.registry.records import (
+    ModelVersion,
+    RegisteredModel,
+    check_alias,
+    check_model_name,
+    check_tags,
+    check_version,
+)
+from autolog.uris import folder_path, parse_model_uri, parse_run_uri
 
 if TYPE_CHECKING:
-    from autolog.comparison import Comparison
+    from autolog.registry.comparison import Comparison
     from autolog.runs import Run
     from autolog.stores.base import Store
 
 __all__ = [
-    "ModelVersion",
-    "RegisteredModel",
-    "check_alias",
-    "check_model_name",
     "compare",
     "delete_alias",
     "delete_model",
@@ -51,7 +49,6 @@ __all__ = [
     "get_registered_model",
     "list_models",
     "list_versions",
-    "parse_model_uri",
     "register_model",
     "resolve_model_uri",
     "search_model_versions",
@@ -59,190 +56,6 @@ __all__ = [
     "update_model",
     "update_model_version",
 ]
-
-MAX_NAME_LENGTH = 200
-_FORBIDDEN = set('/\\@:*?"<>|')
-_ALIAS = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,62}$")
-URI_FORMS = "models:/<name>/<version>, models:/<name>@<alias> or models:/<name>/latest"
-
-
-def _from_dict(cls: Any, data: Mapping[str, Any]) -> Any:
-    known = {f.name for f in fields(cls)}
-    return cls(**{k: v for k, v in data.items() if k in known})
-
-
-@dataclass
-class ModelVersion:
-    """One version of a registered model.
-
-    Attributes:
-        name: the registered model's name.
-        version: 1, 2, 3 ... in registration order.
-        source: the URI it was registered from (``runs:/<run_id>/model``, a folder ...).
-        run_id: the source run, when known.
-        created_time: registration time, milliseconds since the epoch.
-        updated_time: last change of description or tags, milliseconds since the epoch.
-        description: free text.
-        tags: name -> value.
-        aliases: the aliases that point at this version.
-        signature: the MLmodel ``signature`` mapping (MLflow's JSON strings), or None.
-        metrics: the source run's latest metric values when it was registered.
-        params: the source run's parameters when it was registered.
-        formats: the flavors present in the model folder (``sklearn``, ``pytorch``, ``onnx``),
-            ``python_function`` left out.
-        onnx_parity: the ONNX-vs-native check recorded at logging time (``passed``,
-            ``max_abs_diff`` ...), or None when the folder has no such record.
-        size_bytes: bytes of the model files (the MLmodel's ``model_size_bytes``, else the
-            whole folder).
-        model_class: the trained class, e.g. ``Pipeline`` (from the run's tags).
-        run_name: the source run's name.
-        experiment: the source run's experiment.
-        code: where the source run's code came from, from its tags: ``source`` (script or
-            notebook), ``commit``, ``branch``, ``dirty`` (``"true"``/``"false"``), as known.
-    """
-
-    name: str
-    version: int = 0
-    source: str = ""
-    run_id: str | None = None
-    created_time: int = 0
-    updated_time: int = 0
-    description: str = ""
-    tags: dict[str, str] = field(default_factory=dict)
-    aliases: list[str] = field(default_factory=list)
-    signature: dict[str, Any] | None = None
-    metrics: dict[str, float] = field(default_factory=dict)
-    params: dict[str, str] = field(default_factory=dict)
-    formats: list[str] = field(default_factory=list)
-    onnx_parity: dict[str, Any] | None = None
-    size_bytes: int | None = None
-    model_class: str = ""
-    run_name: str = ""
-    experiment: str = ""
-    code: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def uri(self) -> str:
-        """``models:/<name>/<version>``."""
-        return f"models:/{self.name}/{self.version}"
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> ModelVersion:
-        """Build from :meth:`to_dict` output; unknown keys (a newer writer's) are ignored."""
-        return _from_dict(cls, data)  # type: ignore[no-any-return]
-
-    def __str__(self) -> str:
-        alias = f" @{','.join(self.aliases)}" if self.aliases else ""
-        return f"{self.uri}{alias} (run {(self.run_id or '-')[:8]}, {self.model_class or '?'})"
-
-
-@dataclass
-class RegisteredModel:
-    """A named model: its description, tags and aliases, and its newest version number.
-
-    Attributes:
-        name: the name.
-        created_time: first registration, milliseconds since the epoch.
-        updated_time: last new version or change, milliseconds since the epoch.
-        description: free text.
-        tags: name -> value.
-        aliases: alias -> version number.
-        latest_version: the highest existing version number (None when all were deleted).
-        version_count: how many versions exist.
-    """
-
-    name: str
-    created_time: int = 0
-    updated_time: int = 0
-    description: str = ""
-    tags: dict[str, str] = field(default_factory=dict)
-    aliases: dict[str, int] = field(default_factory=dict)
-    latest_version: int | None = None
-    version_count: int = 0
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> RegisteredModel:
-        return _from_dict(cls, data)  # type: ignore[no-any-return]
-
-
-# -- names and URIs ----------------------------------------------------------------------------
-def check_model_name(name: Any) -> str:
-    """Return ``name`` if it is a valid model name, else raise :class:`InvalidNameError`."""
-    if not isinstance(name, str) or not name:
-        raise InvalidNameError(f"Invalid model name {name!r}: it must be a non-empty string.")
-    problem = None
-    if len(name) > MAX_NAME_LENGTH:
-        problem = f"it is {len(name)} characters long; the limit is {MAX_NAME_LENGTH}"
-    elif any(ord(c) < 32 or ord(c) == 127 for c in name):
-        problem = "it contains control characters"
-    elif ".." in name:
-        problem = "it contains '..'"
-    elif _FORBIDDEN & set(name):
-        bad = "".join(sorted(_FORBIDDEN & set(name)))
-        problem = f"it contains {bad!r}; names may not contain any of / \\ @ : * ? \" < > |"
-    elif name.startswith("."):
-        problem = "it starts with '.'"
-    elif name != name.strip():
-        problem = "it starts or ends with whitespace"
-    if problem:
-        raise InvalidNameError(f"Invalid model name {name!r}: {problem}. Use letters, digits, "
-                               "spaces, '.', '_' or '-', e.g. 'iris-classifier'.")
-    return name
-
-
-def check_alias(alias: Any) -> str:
-    """Return ``alias`` if valid (``champion``, ``prod-eu``), else raise InvalidNameError."""
-    if not isinstance(alias, str) or not _ALIAS.match(alias) or alias.lower() == "latest":
-        raise InvalidNameError(
-            f"Invalid alias {alias!r}: use 1-63 letters, digits, '_' or '-', starting with a "
-            "letter ('latest' is reserved), e.g. 'champion'."
-        )
-    return alias
-
-
-def _check_version(version: Any) -> int:
-    if isinstance(version, bool):
-        version = None
-    try:
-        number = int(version)
-    except (TypeError, ValueError):
-        number = 0
-    if number < 1 or (isinstance(version, float) and version != number):
-        raise InvalidNameError(f"Invalid version {version!r}: versions are integers from 1.")
-    return number
-
-
-def parse_model_uri(uri: str) -> tuple[str, str, int | str | None]:
-    """Split a ``models:/`` URI into ``(name, kind, value)``.
-
-    ``kind`` is ``"version"`` (value an int), ``"alias"`` (value the alias) or ``"latest"``
-    (value None).
-
-    Raises:
-        InvalidNameError: not one of the accepted forms (the message lists them).
-    """
-    if not isinstance(uri, str) or not uri.startswith("models:/"):
-        raise InvalidNameError(f"Malformed model URI {uri!r}: expected {URI_FORMS}.")
-    rest = uri[len("models:/"):].strip("/")
-    if "@" in rest:
-        name, _, alias = rest.rpartition("@")
-        return check_model_name(name), "alias", check_alias(alias)
-    name, sep, ref = rest.rpartition("/")
-    if not sep or not name:
-        raise InvalidNameError(f"Malformed model URI {uri!r}: expected {URI_FORMS}.")
-    check_model_name(name)
-    if ref.lower() == "latest":
-        return name, "latest", None
-    if not ref.isdigit():
-        raise InvalidNameError(f"Malformed model URI {uri!r}: {ref!r} is not a version number; "
-                               f"expected {URI_FORMS}.")
-    return name, "version", _check_version(ref)
 
 
 def _store(store: Store | str | None) -> Store:
@@ -318,8 +131,8 @@ def describe_model_folder(folder: str | os.PathLike[str], run: Run | None = None
         "size_bytes": int(size) if isinstance(size, (int, float)) else _folder_size(path),
     }
     if run is not None:
+        from autolog.context.source import code_record
         from autolog.runs import is_system_metric
-        from autolog.source_info import code_record
 
         out.update(metrics={k: v for k, v in run.metrics.items() if not is_system_metric(k)},
                    params=dict(run.params), model_class=run.model_name,
@@ -334,17 +147,12 @@ def _source_folder(model_uri: str, store: Store) -> tuple[Path, str | None]:
 
     text = os.fspath(model_uri)
     if text.startswith("runs:/"):
-        run_id, _, artifact = text[len("runs:/"):].strip("/").partition("/")
-        if not run_id or not artifact:
-            raise InvalidNameError(f"Malformed run URI {text!r}: expected "
-                                   "runs:/<run_id>/<artifact_path>, e.g. runs:/3f2a.../model.")
+        run_id, artifact = parse_run_uri(text)
         return Path(store.download_artifacts(run_id, artifact)), run_id
     if text.startswith("models:/"):
         mv = _version_for_uri(text, store)
         return Path(store.download_model_version(mv.name, mv.version)), mv.run_id
-    from autolog.loading import resolve_model_uri as resolve_path
-
-    path = resolve_path(text)
+    path = folder_path(text)
     return path, read_model_folder(path).run_id
 
 
@@ -384,7 +192,7 @@ def register_model(model_uri: str | os.PathLike[str], name: str, *,
             run = None
     draft = ModelVersion(name=name, source=os.fspath(model_uri), run_id=run_id,
                          description=description or "",
-                         tags=_tags(tags),
+                         tags=check_tags(tags),
                          **describe_model_folder(folder, run))
     return target.create_model_version(draft, folder)
 
@@ -403,7 +211,7 @@ def get_model_version(name: str, version: int | str, *, store: Store | str | Non
         return target.get_latest_model_version(name)
     if isinstance(version, str) and version.startswith("@"):
         return target.get_model_version_by_alias(name, check_alias(version[1:]))
-    return target.get_model_version(name, _check_version(version))
+    return target.get_model_version(name, check_version(version))
 
 
 def get_registered_model(name: str, *, store: Store | str | None = None) -> RegisteredModel:
@@ -440,7 +248,7 @@ def set_alias(name: str, alias: str, version: int | str, *,
               store: Store | str | None = None) -> ModelVersion:
     """Point ``alias`` (e.g. ``"champion"``) at ``version``; returns that version."""
     target = _store(store)
-    number = _check_version(version)
+    number = check_version(version)
     target.set_model_alias(check_model_name(name), check_alias(alias), number)
     return target.get_model_version(name, number)
 
@@ -453,7 +261,7 @@ def delete_alias(name: str, alias: str, *, store: Store | str | None = None) -> 
 def delete_model_version(name: str, version: int | str, *,
                          store: Store | str | None = None) -> None:
     """Delete one version (and the aliases pointing at it); its number is never reused."""
-    _store(store).delete_model_version(check_model_name(name), _check_version(version))
+    _store(store).delete_model_version(check_model_name(name), check_version(version))
 
 
 def delete_model(name: str, *, store: Store | str | None = None) -> None:
@@ -476,7 +284,7 @@ def update_model(name: str, *, description: str | None = None,
     """
     return _store(store).update_registered_model(
         check_model_name(name), description=None if description is None else str(description),
-        tags=_tags(tags), delete_tags=list(delete_tags))
+        tags=check_tags(tags), delete_tags=list(delete_tags))
 
 
 def update_model_version(name: str, version: int | str, *, description: str | None = None,
@@ -488,38 +296,30 @@ def update_model_version(name: str, version: int | str, *, description: str | No
         NotFoundError: no such model or version.
     """
     return _store(store).update_model_version(
-        check_model_name(name), _check_version(version),
+        check_model_name(name), check_version(version),
         description=None if description is None else str(description),
-        tags=_tags(tags), delete_tags=list(delete_tags))
-
-
-def _tags(tags: Mapping[str, Any] | None) -> dict[str, str]:
-    out = {}
-    for key, value in (tags or {}).items():
-        if not isinstance(key, str) or not key or any(ord(c) < 32 for c in key):
-            raise InvalidNameError(f"Invalid tag name {key!r}: use a non-empty string without "
-                                   "control characters.")
-        out[key] = str(value)
-    return out
+        tags=check_tags(tags), delete_tags=list(delete_tags))
 
 
 # -- comparing ---------------------------------------------------------------------------------
 def compare(name: str, versions: Iterable[int | str] | None = None, *,
             store: Store | str | None = None) -> Comparison:
-    """Versions of ``name`` side by side (see :class:`autolog.comparison.Comparison`).
+    """Versions of ``name`` side by side (see :class:`autolog.registry.comparison.Comparison`).
 
     Parameters:
         name: the registered model.
         versions: numbers, ``"latest"`` or ``"@alias"``; default every version.
 
     Returns:
-        A :class:`~autolog.comparison.Comparison`: ``str()`` is an aligned table, notebooks
-        show HTML, ``to_dict()`` is JSON-ready, ``best_by(metric)`` picks a version.
+        A :class:`~autolog.registry.comparison.Comparison` of the versions and their source runs as
+        they are now: ``str()`` is an aligned table (held-out metrics first), notebooks show
+        HTML, ``to_dict()`` is JSON-ready, ``best_by(metric)`` picks a version and
+        ``ranking()`` is the held-out metric it ranks by when none is named.
 
     Raises:
         NotFoundError: an unknown model, version or alias.
     """
-    from autolog.comparison import Comparison
+    from autolog.registry.comparison import Comparison
 
     target = _store(store)
     if versions is None:
@@ -528,4 +328,11 @@ def compare(name: str, versions: Iterable[int | str] | None = None, *,
         chosen = [get_model_version(name, v, store=target) for v in versions]
         unique = {v.version: v for v in chosen}
         chosen = [unique[k] for k in sorted(unique)]
-    return Comparison(name, chosen)
+    runs = {}
+    for mv in chosen:
+        if mv.run_id:
+            try:  # the run now: metrics logged after registration (held-out ones) count
+                runs[mv.version] = target.get_run(mv.run_id)
+            except (NotFoundError, ValueError):  # a folder from another store
+                continue
+    return Comparison(name, chosen, runs)

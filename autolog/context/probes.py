@@ -20,7 +20,7 @@ Counters come from psutil when it is installed, else from ``/proc`` (Linux) and 
 same numbers on Linux (both compute memory in use as total minus available). Elsewhere without
 psutil only the disk and the process's CPU time are read. GPUs need ``nvidia-ml-py`` and an
 NVIDIA driver; without either there are no GPU metrics and no warning. Nothing here runs on
-the training thread: the sampler thread of :mod:`autolog.system_metrics` and the background
+the training thread: the sampler thread of :mod:`autolog.context.sampler` and the background
 writer call it.
 """
 

@@ -14,8 +14,8 @@ from typing import Any
 
 import click
 
-from autolog.cli import echo_json, open_cli_store, print_table, store_option
-from autolog.predict_io import INPUT_FORMATS, OUTPUT_FORMATS
+from autolog.cli.common import echo_json, input_options, open_cli_store, print_table, store_option
+from autolog.cli.data_files import OUTPUT_FORMATS
 
 __all__ = ["models", "predict"]
 
@@ -55,7 +55,7 @@ def _version_ref(name: str, version: str | None) -> tuple[str, str | None]:
     if name.startswith("models:/"):
         if version is not None:
             raise click.UsageError("Give either a models:/ URI or NAME VERSION, not both.")
-        from autolog.registry import parse_model_uri
+        from autolog.uris import parse_model_uri
 
         model, kind, value = parse_model_uri(name)
         return model, {"alias": f"@{value}", "latest": "latest"}.get(kind, str(value))
@@ -223,46 +223,56 @@ def alias(store: str | None, name: str, alias: str | None, version: str | None, 
 @store_option
 @click.argument("name")
 @click.argument("versions", nargs=-1)
-@click.option("--best-by", metavar="METRIC", help="Name the best version by this metric.")
+@click.option("--best-by", metavar="METRIC",
+              help="Name the best version by this metric, or by a kind (accuracy, f1, rmse "
+                   "...: its held-out metric if the versions have one). Default: the "
+                   "held-out ranking, when the versions share a held-out metric.")
 @click.option("--max", "goal", flag_value="max", help="Higher METRIC is better.")
 @click.option("--min", "goal", flag_value="min", help="Lower METRIC is better.")
 @click.option("--set-alias", "set_alias", metavar="ALIAS",
-              help="Point ALIAS (e.g. champion) at the best version (needs --best-by).")
+              help="Point ALIAS (e.g. champion) at the best version (by --best-by, else by the "
+                   "held-out ranking).")
 @json_option
 def compare(store: str | None, name: str, versions: tuple[str, ...], best_by: str | None,
             goal: str | None, set_alias: str | None, as_json: bool) -> None:
     """Versions of NAME side by side (all, or VERSIONS: numbers, latest, @alias).
 
-    Without --max/--min, lower is better for metrics whose name has a word such as loss,
-    error, mse, rmse, mae or time (not with 'neg'), higher for all others.
+    Held-out metrics (measured after the fit on other data, e.g. with autolog.evaluate or
+    model.score(X_test, y_test)) come first, one section per dataset; when the versions share
+    one, it ranks them and training metrics are ignored. Without --max/--min, lower is better
+    for metrics whose name has a word such as loss, error, mse, rmse, mae or time (not with
+    'neg'), higher for all others.
     """
     from autolog import registry
-    from autolog.comparison import metric_goal
 
-    if set_alias and not best_by:
-        raise click.UsageError("--set-alias needs --best-by METRIC to choose the version.")
     target = open_cli_store(store)
     comparison = registry.compare(name, list(versions) or None, store=target)
-    best = None
-    if best_by:
-        goal = goal or metric_goal(best_by)
-        best = comparison.best_by(best_by, goal)
+    if set_alias and not best_by and comparison.ranking() is None:
+        raise click.UsageError("--set-alias needs --best-by METRIC to choose the version: the "
+                               "versions share no held-out metric to rank them by.")
+    choice = None
+    if best_by or set_alias:
+        choice = comparison.choose(best_by, goal)
         if set_alias:
-            registry.set_alias(name, set_alias, best.version, store=target)
+            registry.set_alias(name, set_alias, choice.version.version, store=target)
             comparison = registry.compare(name, list(versions) or None, store=target)
     if as_json:
         data = comparison.to_dict()
-        if best is not None:
-            data["best"] = {"metric": best_by, "goal": goal, "version": best.version,
-                            "value": best.metrics.get(best_by or ""), "alias": set_alias}
+        if choice is not None:
+            data["best"] = {"metric": choice.metric, "goal": choice.goal,
+                            "version": choice.version.version, "value": choice.value,
+                            "alias": set_alias, "note": choice.note,
+                            "heldout": comparison.dataset_of(choice.metric) is not None}
         echo_json(data)
         return
     click.echo(str(comparison))
-    if best is not None:
-        click.echo(f"\nbest by {best_by} ({goal}): v{best.version} "
-                   f"({best.metrics[best_by or '']:.6g})")
+    if choice is not None:
+        click.echo(f"\nbest by {choice.metric} ({choice.goal}): v{choice.version.version} "
+                   f"({choice.value:.6g})")
+        if choice.note:
+            click.echo(f"note: {choice.note}")
         if set_alias:
-            click.echo(f"models:/{name}@{set_alias} -> {best.uri}")
+            click.echo(f"models:/{name}@{set_alias} -> {choice.version.uri}")
 
 
 @models.command("update")
@@ -345,13 +355,9 @@ def _model_folder(uri: str, store: str | None) -> str | os.PathLike[str]:
 @click.command()
 @store_option
 @click.argument("model_uri")
-@click.option("--input", "-i", "input_path", required=True,
-              type=click.Path(exists=True, dir_okay=False),
-              help="Data: .csv, .tsv, .parquet, .json, .jsonl or .npy.")
+@input_options
 @click.option("--output", "-o", "output_path", default=None,
               help="Predictions: .csv, .tsv, .parquet, .json or .jsonl (default: CSV on stdout).")
-@click.option("--input-format", type=click.Choice(INPUT_FORMATS), default=None,
-              help="Override the input file's extension.")
 @click.option("--output-format", type=click.Choice(OUTPUT_FORMATS), default=None,
               help="Override the output file's extension.")
 @click.option("--format", "model_format", type=click.Choice(["pickle", "torch", "onnx"]),
@@ -369,35 +375,35 @@ def predict(store: str | None, model_uri: str, input_path: str, output_path: str
 
     The input is checked against the model's signature (missing columns, unsafe types).
     """
-    from autolog import predict_io
+    from autolog.cli import data_files
     from autolog.loading import load_model
 
     if output_path not in (None, "-"):
-        output_format = predict_io.detect_format(output_path, output_format,
-                                                 predict_io.OUTPUT_FORMATS, "output")
+        output_format = data_files.detect_format(output_path, output_format,
+                                                 data_files.OUTPUT_FORMATS, "output")
     elif output_format == "parquet":
         raise click.UsageError("Parquet cannot go to the terminal: give --output FILE.parquet.")
     model = load_model(_model_folder(model_uri, store), format=model_format,
                        allow_pickle=not no_pickle)
-    data = predict_io.read_input(input_path, input_format)
+    data = data_files.read_input(input_path, input_format)
     rows = int(data.shape[0]) if hasattr(data, "shape") else len(data)
     if progress and rows > batch_size:
         with click.progressbar(length=rows, label="Predicting", file=sys.stderr) as bar:
-            result = predict_io.predict_in_chunks(model.predict, data, batch_size, bar.update)
+            result = data_files.predict_in_chunks(model.predict, data, batch_size, bar.update)
     else:
-        result = predict_io.predict_in_chunks(model.predict, data, batch_size)
+        result = data_files.predict_in_chunks(model.predict, data, batch_size)
     outputs = model.signature.outputs if model.signature is not None else None
     names = None
     if outputs is not None and len(outputs) and not outputs.is_tensor and all(outputs.names):
         names = [str(n) for n in outputs.names]
-    frame = predict_io.to_frame(result, names)
+    frame = data_files.to_frame(result, names)
     if as_json and output_path is None:
         import json
 
         echo_json({"model": model_uri, "rows": len(frame),
                    "predictions": json.loads(frame.to_json(orient="records"))})
         return
-    predict_io.write_output(frame, output_path, output_format)
+    data_files.write_output(frame, output_path, output_format)
     if as_json:
         echo_json({"model": model_uri, "rows": len(frame), "columns": list(frame.columns),
                    "output": os.path.abspath(output_path or "")})
