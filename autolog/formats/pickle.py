@@ -58,8 +58,8 @@ def loads(data: bytes) -> Any:
     return _load(io.BytesIO(data))
 
 
-class _RecordingUnpickler(pickle.Unpickler):
-    """An unpickler that notes the top-level module of every global it loads."""
+class _RecordingUnpickler(_Unpickler):
+    """The unpickler above, noting the top-level module of every global it loads."""
 
     def __init__(self, file: Any) -> None:
         super().__init__(file)
