@@ -190,14 +190,24 @@ def _multioutput_regressor_metrics(y: Any, weight: Any, pred: Any) -> dict[str, 
     }
 
 
+def _own(cls: type, name: str) -> Any:
+    """The function ``cls.name`` is, as defined (autolog's wrapper of it looked through: a
+    wrapped method is bound anew at every access, so it is never ``is`` itself)."""
+    for klass in cls.__mro__:
+        if name in vars(klass):
+            found = vars(klass)[name]
+            return getattr(found, "__wrapped__", found)
+    return None
+
+
 def _score(model: Any, X: Any, y: Any, out: dict[str, float], weight: Any) -> float | None:
     """``model.score`` — reused from the metrics when it is scikit-learn's default one."""
     from sklearn.base import ClassifierMixin, RegressorMixin
 
-    score = getattr(type(model), "score", None)
-    if weight is None and score is ClassifierMixin.score and "training_accuracy" in out:
+    score = _own(type(model), "score")
+    if weight is None and score is _own(ClassifierMixin, "score") and "training_accuracy" in out:
         return out["training_accuracy"]
-    if (weight is None and score is RegressorMixin.score and "training_r2" in out
+    if (weight is None and score is _own(RegressorMixin, "score") and "training_r2" in out
             and math.isfinite(out["training_r2"])):  # a constant target: score() decides
         return out["training_r2"]
     if score is None:
