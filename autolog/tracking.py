@@ -25,6 +25,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from autolog import safety, writer
+from autolog.context import run as run_context  # here, not at a run's start: the first step
 from autolog.liveness import hostname as _host
 from autolog.runs import FAILED, FINISHED, RUNNING, Metric, Run, RunInfo, new_run_id, now_ms
 from autolog.workers import in_worker_process, watch_worker_exit
@@ -113,8 +114,6 @@ class ActiveRun:
         self._submit("creating run", self._create, creates=True)
         if tags:
             self.set_tags(tags)
-        from autolog.context import run as run_context
-
         with safety.guard(f"recording the context of run {self.run_id[:8]}"):
             run_context.run_started(self)  # source, git, environment, system metrics
 
@@ -260,8 +259,6 @@ class ActiveRun:
         for callback in list(self.end_callbacks):
             with safety.guard(f"finishing the record of run {self.run_id[:8]}"):
                 callback(status)
-        from autolog.context import run as run_context
-
         with safety.guard(f"ending the system metrics of run {self.run_id[:8]}"):
             run_context.run_ending(self)
         self.info.status = status

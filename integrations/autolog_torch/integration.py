@@ -161,8 +161,15 @@ class TorchIntegration(Integration):
         self.when_imported("torch.amp.grad_scaler", self._patch_grad_scaler)
         tracking.end_run_hooks.append(self._end_hook)
         # The writer thread starts now, while torch is being imported, rather than at the
-        # first optimizer step: a thread starting next to the step takes the GIL from it.
+        # first optimizer step: a thread starting next to the step takes the GIL from it. The
+        # same for the system metrics' probe, which every PyTorch run samples at its start.
         writer.get_writer().start()
+        if (activation.current_config() or activation.effective_config()
+                ).log_system_metrics != "off":
+            from autolog.context import sampler
+
+            with safety.guard("preparing the system metrics"):
+                sampler.prepare()
 
     def _arm_losses(self) -> None:
         """Wrap the loss functions: only while the run's model is in eval mode (validation)."""

@@ -127,3 +127,32 @@ def test_the_integration_loads_when_its_framework_is_imported(tmp_path):
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout.strip().splitlines()[-1]) == {
         "before": False, "after": True, "torch": False, "runs": 1}
+
+
+def test_an_entry_point_named_after_another_module_is_refused_with_a_warning(tmp_path):
+    (tmp_path / "fakefw.py").write_text("VALUE = 1\n")
+    (tmp_path / "fakefw_plugin.py").write_text(textwrap.dedent("""
+        from autolog.integration import Integration
+
+        class Plugin(Integration):
+            name = "fakefw"
+            module = "otherfw"  # not the entry point's name
+            distribution = "fakefw-plugin"
+
+            def apply(self, module):
+                raise AssertionError("must not be applied")
+    """))
+    _dist(tmp_path, "fakefw_plugin", "[autolog.integrations]\nfakefw = fakefw_plugin:Plugin\n")
+    code = textwrap.dedent("""
+        import warnings
+        import autolog
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            autolog.enable()
+            import fakefw
+        print([str(w.message) for w in caught])
+    """)
+    result = run_python(code, env={"PYTHONPATH": str(tmp_path),
+                                   "AUTOLOG_STORE": str(tmp_path / "s")})
+    assert result.returncode == 0, result.stderr
+    assert "must be named after the module it patches" in result.stdout
