@@ -24,8 +24,9 @@ Targets, all undone by :meth:`TorchIntegration.remove`:
 * ``Optimizer.__init__`` — a new optimizer starts the search for its model;
 * ``register_module_forward_pre_hook``/``register_module_forward_hook`` — only while some
   optimizer's model is unknown (:mod:`autolog_torch.search`); then removed;
-* ``torch.autograd.backward`` (which ``Tensor.backward`` calls) — scalar losses, kept detached
-  where they live and summed once per epoch (no host-device sync, no read per step);
+* ``torch.autograd.backward`` (which ``Tensor.backward`` calls) — scalar losses: a CPU loss read
+  at once, a device loss kept detached where it lives and summed once per epoch (no
+  host-device sync, no kernel launch per step);
 * the loss functions of ``torch.nn.functional`` (``nn.*Loss`` modules call them), only while
   the run's model is in eval mode — their scalar results are the validation loss;
 * ``Module.train`` — epoch boundaries of loops without a DataLoader, and the switch that
@@ -380,9 +381,10 @@ class TorchIntegration(Integration):
             if scaled is not None and loss is scaled[0]:
                 loss, self._scaled = scaled[1], None  # AMP: record the loss, not loss*scale
             if loss.numel() == 1:
-                # Kept as it is, detached: reading it (item(), or adding it up) on every step
-                # costs more than the step of a small model; the epoch sums them in one go.
-                self._pending.append(loss.detach())
+                # A CPU loss is read at once (item() is the cheapest way to keep it); a device
+                # loss is kept detached where it lives, without a read (a host-device sync) or
+                # an addition (a kernel launch) per step: the epoch sums them in one go.
+                self._pending.append(loss.item() if loss.is_cpu else loss.detach())
         except Exception as exc:  # noqa: BLE001
             self._fail("recording a training loss", exc)
         return result

@@ -1,10 +1,10 @@
 """One autologged PyTorch run: params at its start, metrics per epoch, the model at its end.
 
-The training thread only counts: steps, samples, and the scalar losses as they are (detached
-tensors where they live, added up in one tensor operation per epoch, or per 256 losses). An
-epoch's metrics are read once, when the next epoch starts or the run ends: device values are
-copied to pinned host memory without blocking and read on the background writer after a CUDA
-event, so no step, and no epoch boundary, waits for the device.
+The training thread only counts: steps, samples, and the scalar losses (a float for a CPU loss;
+a device loss as a detached tensor where it lives, added up in one tensor operation per epoch,
+or per 256 losses). An epoch's metrics are read once, when the next epoch starts or the run
+ends: device values are copied to pinned host memory without blocking and read on the
+background writer after a CUDA event, so no step, and no epoch boundary, waits for the device.
 
 Metrics (MLflow step = epoch index, from 0): ``train_loss`` (mean of the losses ``backward()``
 was called on), ``val_loss`` (mean of the losses computed with the model in eval mode),
@@ -123,7 +123,7 @@ class Epoch:
         self.ended = started
         self.steps = 0
         self.samples = 0
-        self.loss: list[Any] = []  # detached scalar losses (folded, see TorchRun.step)
+        self.loss: list[Any] = []  # floats and detached device losses (see TorchRun.step)
         self.losses = 0
         self.val: Any = 0.0
         self.vals = 0
@@ -131,12 +131,18 @@ class Epoch:
 
 
 def _total(losses: list[Any]) -> Any:
-    """The sum of detached scalar losses, as one tensor where they live: float64 on the CPU,
-    float32 on a device (an epoch's sum of bf16/fp16 losses would saturate)."""
+    """The sum of an epoch's losses: CPU losses are floats, summed here; device losses are
+    detached tensors, summed in one operation where they live (float32: an epoch's sum of
+    bf16/fp16 losses would saturate), the result a tensor to be read off the training thread."""
+    floats = [loss for loss in losses if isinstance(loss, float)]
+    tensors = [loss for loss in losses if not isinstance(loss, float)]
+    total = float(sum(floats))
+    if not tensors:
+        return total
     import torch
 
-    stacked = torch.stack([loss.reshape(()) for loss in losses])
-    return stacked.double().sum() if stacked.is_cpu else stacked.float().sum()
+    summed = torch.stack([loss.reshape(()) for loss in tensors]).float().sum()
+    return summed + total if floats else summed
 
 
 class TorchRun:
