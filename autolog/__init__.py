@@ -8,11 +8,15 @@
 This module only re-exports the public API; see each module for details.
 """
 
-from typing import TYPE_CHECKING, Any
+from __future__ import annotations
 
 from autolog._version import __version__
 
+# ``import autolog`` runs in every process under AUTOLOG=1: not even ``typing`` is imported.
+TYPE_CHECKING = False
 if TYPE_CHECKING:  # the names below, for type checkers; at run time they load on first use
+    from typing import Any
+
     from autolog.activation import disable, enable, is_enabled
     from autolog.errors import (
         AutologError,

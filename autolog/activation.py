@@ -1,29 +1,36 @@
 """Turning autolog on and off: one :class:`~autolog.config.Config`, integrations, import hooks.
 
 :func:`enable` resolves the options, finds the integrations (entry-point group
-``autolog.integrations``) and registers a wrapt post-import hook for each framework. Nothing
-heavy is imported here: when the user imports scikit-learn or torch, the hook applies that
-integration's patches, and if the framework is already imported the hook runs at once. So
-enabling before or after the framework import gives the same result.
+``autolog.integrations``) and registers a post-import hook for each framework. Nothing heavy is
+imported here, not even an integration: the name of an integration's entry point is the import
+name of the framework it patches (``sklearn``, ``torch``), and only when the user imports that
+framework does the hook load the integration and apply its patches; if the framework is already
+imported, that happens at once. So enabling before or after the framework import gives the same
+result, and ``AUTOLOG=1`` on a program that trains nothing costs a few milliseconds.
 
-wrapt cannot unregister a post-import hook, so each hook is registered once per process and
-checks the current state when it fires.
+A post-import hook cannot be unregistered, so each is registered once per process and checks
+the current state when it fires.
 """
 
 from __future__ import annotations
 
-import threading
-from types import ModuleType
-from typing import Any
+import _thread
+import sys
 
 from autolog import config as config_mod
-from autolog import safety, writer
+from autolog import safety
 from autolog.config import Config
-from autolog.integration import Integration, discover, version_problem
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from types import ModuleType
+    from typing import Any
+
+    from autolog.integration import Integration
 
 __all__ = ["current_config", "disable", "enable", "get_store", "integration_status", "is_enabled"]
 
-_lock = threading.RLock()
+_lock = _thread.RLock()
 _config: Config | None = None
 _integrations: dict[str, Integration] = {}
 _hooked_modules: set[str] = set()
@@ -58,11 +65,13 @@ def _disabled(name: str, config: Config) -> bool:
 
 
 def _on_import(name: str, module: ModuleType) -> None:
+    from autolog.integration import version_problem
+
     with _lock:
-        integration = _integrations.get(name)
-        if _config is None or integration is None or integration.applied:
+        if _config is None or _disabled(name, _config):
             return
-        if _disabled(name, _config):
+        integration = _integrations.get(name) or _load(name, module)
+        if integration is None or integration.applied:
             return
         problem = version_problem(integration)
         if problem is not None:
@@ -77,32 +86,49 @@ def _on_import(name: str, module: ModuleType) -> None:
             safety.internal_error(f"patching {name}", exc)
 
 
+def _load(name: str, module: ModuleType) -> Integration | None:
+    """Import the integration of entry point ``name`` (its framework was just imported)."""
+    from autolog.integration import discover
+
+    entry_point = discover().get(name)
+    if entry_point is None:
+        return None
+    try:
+        integration: Integration = entry_point.load()()
+    except Exception as exc:  # noqa: BLE001 - a broken plugin must not break the import
+        safety.internal_error(f"loading the integration {name!r} ({entry_point.value})", exc)
+        return None
+    _integrations[name] = integration
+    target = getattr(integration, "module", None)
+    if target != module.__name__:
+        safety.warn(f"autolog: the integration entry point {name} = {entry_point.value} patches "
+                    f"the module {target!r}: an entry point of the group "
+                    "'autolog.integrations' must be named after the module it patches. It is "
+                    "not loaded.")
+        del _integrations[name]
+        return None
+    return integration
+
+
+def _hook(name: str) -> None:
+    """Apply integration ``name`` when its framework (the module ``name``) is imported."""
+    if name in _hooked_modules:
+        module = sys.modules.get(name)
+        if module is not None:
+            _on_import(name, module)
+        return
+    _hooked_modules.add(name)
+    from autolog import importhooks
+
+    importhooks.when_imported(name, lambda mod: _on_import(name, mod))
+
+
 def _load_integrations(config: Config) -> None:
-    import wrapt
+    from autolog.integration import discover
 
-    for name, entry_point in sorted(discover().items()):
-        if _disabled(name, config):
-            continue
-        if name not in _integrations:
-            try:
-                _integrations[name] = entry_point.load()()
-            except Exception as exc:  # noqa: BLE001 - a broken plugin must not break enable()
-                safety.internal_error(f"loading the integration {name!r} ({entry_point.value})",
-                                      exc)
-                continue
-        module = _integrations[name].module
-        if module not in _hooked_modules:
-            _hooked_modules.add(module)
-
-            def hook(mod: ModuleType, _name: str = name) -> None:
-                _on_import(_name, mod)
-
-            wrapt.register_post_import_hook(hook, module)
-        else:
-            import sys
-
-            if module in sys.modules:
-                _on_import(name, sys.modules[module])
+    for name in sorted(discover()):
+        if not _disabled(name, config):
+            _hook(name)
 
 
 def enable(**options: Any) -> Config:
@@ -129,7 +155,10 @@ def enable(**options: Any) -> Config:
         if _config is not None and _config != new_config:
             _remove_integrations(lambda n: _disabled(n, new_config))
         _config = new_config
-        writer.get_writer().synchronous = not new_config.async_logging
+        if not new_config.async_logging or "autolog.writer" in sys.modules:
+            from autolog import writer  # otherwise the writer reads it when first imported
+
+            writer.get_writer().synchronous = not new_config.async_logging
         _load_integrations(new_config)
     return new_config
 
@@ -143,6 +172,8 @@ def _remove_integrations(which: Any) -> None:
 def disable() -> None:
     """Turn autologging off: flush pending records, then restore every patched attribute."""
     global _config
+    from autolog import writer
+
     with _lock:
         if _config is None:
             return
@@ -162,7 +193,7 @@ def disable() -> None:
 
 def integration_status() -> dict[str, str]:
     """Each known integration's state: applied, waiting for import, disabled or skipped."""
-    import sys
+    from autolog.integration import discover
 
     status = {}
     for name, ep in sorted(discover().items()):
@@ -173,8 +204,8 @@ def integration_status() -> dict[str, str]:
             status[name] = "disabled"
         elif integ is not None and integ.applied:
             status[name] = "active"
-        elif integ is not None and integ.module not in sys.modules:
-            status[name] = f"waiting for 'import {integ.module}'"
+        elif name not in sys.modules:
+            status[name] = f"waiting for 'import {name}'"
         else:
             status[name] = "inactive" if _config is None else f"not loaded ({ep.value})"
     return status

@@ -13,14 +13,16 @@ arguments may be given as strings or as already typed values.
 
 from __future__ import annotations
 
-import difflib
-import json
 import os
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
-from typing import Any
 
 from autolog.errors import ConfigError
+
+# This module runs at interpreter start-up under AUTOLOG=1: it imports nothing heavier than os
+# (no dataclasses, typing, json or difflib until they are needed).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Mapping
+    from typing import Any
 
 __all__ = ["OPTIONS", "Config", "Option", "env_name", "resolve", "unknown_env_names"]
 
@@ -79,9 +81,13 @@ def _parse_list(value: Any) -> tuple[str, ...]:
 
 def _parse_mapping(value: Any) -> dict[str, Any]:
     """A dict, or a JSON object given as a string."""
+    from collections.abc import Mapping
+
     if value is None or value == "":
         return {}
     if isinstance(value, str):
+        import json
+
         value = json.loads(value)
     if not isinstance(value, Mapping):
         raise ValueError("expected a mapping (a JSON object in the environment)")
@@ -115,17 +121,23 @@ def _parse_any(value: Any) -> Any:
     return value
 
 
-@dataclass(frozen=True)
 class Option:
     """One option: its name, parser, default, allowed choices and documentation."""
 
-    name: str
-    parse: Callable[[Any], Any]
-    default: Any
-    doc: str
-    choices: tuple[str, ...] = ()
-    # False for options that only make sense as Python objects (a signature, an example).
-    from_env: bool = True
+    __slots__ = ("choices", "default", "doc", "from_env", "name", "parse")
+
+    def __init__(self, name: str, parse: Callable[[Any], Any], default: Any, doc: str,
+                 choices: tuple[str, ...] = (), from_env: bool = True) -> None:
+        self.name = name
+        self.parse = parse
+        self.default = default
+        self.doc = doc
+        self.choices = choices
+        # False for options that only make sense as Python objects (a signature, an example).
+        self.from_env = from_env
+
+    def __repr__(self) -> str:
+        return f"Option({self.name!r}, default={self.default!r})"
 
     @property
     def env(self) -> str:
@@ -217,13 +229,32 @@ _OPTION_LIST = [
 OPTIONS: dict[str, Option] = {opt.name: opt for opt in _OPTION_LIST}
 
 
-@dataclass(frozen=True)
 class Config:
     """A resolved, immutable set of option values (attribute access by option name)."""
 
-    values: Mapping[str, Any] = field(default_factory=dict)
+    __slots__ = ("values",)
+    values: Mapping[str, Any]
+
+    def __init__(self, values: Mapping[str, Any] | None = None) -> None:
+        object.__setattr__(self, "values", dict(values or {}))
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"Config is immutable; use replace() to change {name!r}")
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Config) and self.values == other.values
+
+    __hash__ = None  # type: ignore[assignment]  # the values are not hashable
+
+    def __repr__(self) -> str:
+        return f"Config(values={dict(self.values)!r})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Config, (dict(self.values),))
 
     def __getattr__(self, name: str) -> Any:
+        if name == "values":  # not set yet (copy, unpickling): no recursion
+            raise AttributeError(name)
         try:
             return self.values[name]
         except KeyError:
@@ -244,6 +275,8 @@ class Config:
 
 
 def _suggest(name: str, candidates: Iterable[str]) -> str:
+    import difflib
+
     close = difflib.get_close_matches(name, list(candidates), n=1)
     return f" Did you mean {close[0]!r}?" if close else ""
 

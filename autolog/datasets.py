@@ -146,9 +146,12 @@ def _hash_array(digest: Any, part: Any) -> None:
     import numpy as np
 
     array = np.asarray(part)
-    # An object array's bytes are pointers, different in every process: hash values.
-    digest.update(repr(array.tolist()).encode() if array.dtype.kind == "O"
-                  else np.ascontiguousarray(array).tobytes())
+    # An object array's bytes are pointers, different in every process: hash values. Other
+    # arrays are hashed through their buffer: no copy of the rows (tobytes would make one).
+    if array.dtype.kind == "O":
+        digest.update(repr(array.tolist()).encode())
+    else:
+        digest.update(np.ascontiguousarray(array).reshape(-1).view(np.uint8))
 
 
 def _hash_sparse(digest: Any, part: Any) -> None:

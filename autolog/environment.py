@@ -29,6 +29,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 __all__ = [
+    "NOT_INSTALLED",
     "clear_caches",
     "distributions_for_modules",
     "modules_in_pickle",
@@ -47,7 +48,7 @@ BUILD_PACKAGES = ("pip", "setuptools", "wheel")
 
 # Modules that never need a distribution: the standard library, plus names that can appear in
 # a pickle but are not in ``sys.stdlib_module_names``.
-_NOT_INSTALLED = frozenset(sys.stdlib_module_names) | {"__main__", "__builtin__", "copy_reg"}
+NOT_INSTALLED = frozenset(sys.stdlib_module_names) | {"__main__", "__builtin__", "copy_reg"}
 
 # Opcodes (by name) that push a string that STACK_GLOBAL may later consume.
 _STRING_OPS = frozenset(
@@ -151,7 +152,7 @@ def modules_in_pickle(data: bytes | bytearray | memoryview) -> set[str]:
         elif op not in _NEUTRAL_OPS:
             # Anything else pushes, pops or rearranges non-string values.
             below, top = top, None
-    return {module for module in found if module and module not in _NOT_INSTALLED}
+    return {module for module in found if module and module not in NOT_INSTALLED}
 
 
 @functools.cache
@@ -314,9 +315,11 @@ def write_environment_files(folder: pathlib.Path | str, requirements: list[str])
     folder = pathlib.Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     requirements = list(requirements)
+    from autolog.fileio import write_text
+
     text = "".join(f"{requirement}\n" for requirement in requirements)
-    (folder / REQUIREMENTS_FILE).write_text(text, encoding="utf-8")
+    write_text(folder / REQUIREMENTS_FILE, text)
     python_env_text, conda_text = _environment_texts(tuple(requirements))
-    (folder / PYTHON_ENV_FILE).write_text(python_env_text, encoding="utf-8")
-    (folder / CONDA_FILE).write_text(conda_text, encoding="utf-8")
+    write_text(folder / PYTHON_ENV_FILE, python_env_text)
+    write_text(folder / CONDA_FILE, conda_text)
     return {"conda": CONDA_FILE, "virtualenv": PYTHON_ENV_FILE}

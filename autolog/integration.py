@@ -2,15 +2,18 @@
 
 An integration teaches autolog one framework. It declares *what* it patches and for which
 versions; the core decides *when*: :mod:`autolog.activation` registers a post-import hook on
-:attr:`Integration.module`, checks the installed version against :attr:`Integration.supported`
-and then calls :meth:`Integration.apply`. Every patch goes through :attr:`Integration.patches`
-(a :class:`~autolog.patching.PatchSet`), so :meth:`Integration.remove` undoes all of it.
+the framework, checks the installed version against :attr:`Integration.supported` and then
+calls :meth:`Integration.apply`. Every patch goes through :attr:`Integration.patches` (a
+:class:`~autolog.patching.PatchSet`), so :meth:`Integration.remove` undoes all of it.
 
 Integrations are found through the entry-point group ``autolog.integrations`` — the built-in
-ones (``autolog_sklearn``, ``autolog_torch``) exactly like a third-party one::
+ones (``autolog_sklearn``, ``autolog_torch``) exactly like a third-party one. **The entry
+point's name is the import name of the framework** (:attr:`Integration.module`): the
+integration itself is imported only once that module is imported, so that an installed
+integration costs nothing in a program that never imports its framework::
 
     [project.entry-points."autolog.integrations"]
-    xgboost = "autolog_xgboost:XGBoostIntegration"
+    xgboost = "autolog_xgboost:XGBoostIntegration"   # XGBoostIntegration.module == "xgboost"
 
 An integration can be blocked by name with the option ``disabled_integrations``.
 """
@@ -18,12 +21,14 @@ An integration can be blocked by name with the option ``disabled_integrations``.
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable
-from importlib import metadata
-from types import ModuleType
-from typing import ClassVar
 
-from autolog.patching import PatchSet
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from types import ModuleType
+    from typing import ClassVar
+
+    from autolog.entrypoints import EntryPoint
 
 __all__ = ["ENTRY_POINT_GROUP", "Integration", "discover", "loaded_classes", "version_problem"]
 
@@ -43,6 +48,8 @@ class Integration(abc.ABC):
     supported: ClassVar[str] = ""
 
     def __init__(self) -> None:
+        from autolog.patching import PatchSet
+
         self.patches = PatchSet()
         self.applied = False
         self._modules_done: set[str] = set()
@@ -53,14 +60,14 @@ class Integration(abc.ABC):
         For submodules that the framework imports lazily; patched through :attr:`patches` like
         everything else, and skipped if the integration was removed in the meantime.
         """
-        import wrapt
+        from autolog import importhooks
 
         def hook(module: ModuleType) -> None:
             if self.applied and module_name not in self._modules_done:
                 self._modules_done.add(module_name)
                 apply(module)
 
-        wrapt.register_post_import_hook(hook, module_name)
+        importhooks.when_imported(module_name, hook)
 
     @abc.abstractmethod
     def apply(self, module: ModuleType) -> None:
@@ -77,6 +84,8 @@ def version_problem(integration: Integration) -> str | None:
     """Why the installed framework cannot be patched, or None when it can."""
     if not integration.supported:
         return None
+    from importlib import metadata
+
     from packaging.specifiers import SpecifierSet
     from packaging.version import Version
 
@@ -90,9 +99,11 @@ def version_problem(integration: Integration) -> str | None:
     return None
 
 
-def discover() -> dict[str, metadata.EntryPoint]:
-    """Entry points of every installed integration, by name."""
-    return {ep.name: ep for ep in metadata.entry_points(group=ENTRY_POINT_GROUP)}
+def discover() -> dict[str, EntryPoint]:
+    """Entry points of every installed integration, by name (the framework's import name)."""
+    from autolog.entrypoints import entry_points
+
+    return {ep.name: ep for ep in entry_points(ENTRY_POINT_GROUP)}
 
 
 def loaded_classes() -> list[type]:
@@ -100,14 +111,14 @@ def loaded_classes() -> list[type]:
 
     The core asks them about a model it was handed (``flavor_for(model)``: how to write it;
     ``evaluation_outputs(model, X, y, task)``: its predictions on held-out data); a framework
-    that is not imported cannot have made the model, so it is never imported for that.
+    that is not imported cannot have made the model, so it is never imported for that. The
+    entry point's name is the framework's import name: an integration whose framework is not
+    imported is not even loaded.
     """
     from autolog.imported import loaded
 
     found = []
-    for entry_point in discover().values():
-        module_name = entry_point.value.split(":")[0].split(".")[0]
-        cls = entry_point.load()
-        if loaded(getattr(cls, "module", module_name)) is not None:  # not half-imported
-            found.append(cls)
+    for name, entry_point in discover().items():
+        if loaded(name) is not None:  # imported, and not half-imported
+            found.append(entry_point.load())
     return found

@@ -23,7 +23,7 @@ from typing import Any
 
 from autolog import patching, safety
 from autolog.config import Config
-from autolog.model_folder import ModelSpec, write_model_folder
+from autolog.model_folder import ModelSpec, fill_model_folder
 
 __all__ = ["Flavor", "ModelCapture", "NotRecorded", "log_model", "write_captured_model"]
 
@@ -88,7 +88,10 @@ class ModelCapture:
     model_class: str = ""
     # Called on the writer with the deserialized model, before the folder is written
     # (metrics that need predictions); its failure is one warning, the folder is still written.
-    on_model: Callable[[Any], None] | None = None
+    # It may return the model's output on ``example`` (e.g. the first rows of its predictions
+    # on the training input, when ``example`` holds the first training rows), which the
+    # signature then uses instead of predicting again.
+    on_model: Callable[[Any], Any] | None = None
     # Top-level modules the pickle references, when computed before the bytes were released.
     requirement_modules: set[str] | None = None
     # A bounded copy (at most 1,000 rows) of the training input, captured only when a format
@@ -97,10 +100,13 @@ class ModelCapture:
     # Why parts of the record are missing: run tag -> reason (see NotRecorded). The training
     # thread may fill some in; the writer adds its own and writes them as tags.
     notes: dict[str, str] = field(default_factory=dict)
+    # ``sha256:<hex>`` of the snapshot, computed from its bytes when they were saved.
+    snapshot_sha256: str | None = None
 
 
-def _infer_signature(capture: ModelCapture, model: Any, config: Config) -> Any:
-    """The signature: given, or inferred from the example and the model's output for it.
+def _infer_signature(capture: ModelCapture, model: Any, config: Config, output: Any) -> Any:
+    """The signature: given, or inferred from the example and the model's output for it
+    (``output`` when already known, else the model predicts on the example).
 
     Input that no schema can describe gives no signature, and a model whose ``predict`` raises
     on the example (or returns something no schema describes) an input-only one; either way
@@ -120,7 +126,8 @@ def _infer_signature(capture: ModelCapture, model: Any, config: Config) -> Any:
         capture.notes["autolog.signature"] = f"not inferred: {exc}"
         return None
     try:
-        output = capture.flavor.predict(model, capture.example)
+        if output is None:
+            output = capture.flavor.predict(model, capture.example)
     except Exception as exc:  # noqa: BLE001 - the user's model raised: its own behaviour
         capture.notes["autolog.signature"] = (
             f"inputs only: the model raised on the input example ({_raised(exc)})")
@@ -134,32 +141,38 @@ def _infer_signature(capture: ModelCapture, model: Any, config: Config) -> Any:
         return Signature(inputs)
 
 
-def _checked_example(capture: ModelCapture, config: Config) -> Any:
-    """The input example if it can be written to a model folder, else None (and a note)."""
+def _checked_example(capture: ModelCapture, config: Config
+                     ) -> tuple[Any, tuple[dict[str, str], str] | None]:
+    """The input example and its JSON (info, text) if it can be written to a model folder,
+    else ``(None, None)`` (and a note)."""
     from autolog.errors import SchemaMismatchError
     from autolog.signature import example_to_json
 
     if not config.log_input_example or capture.example is None:
-        return None
+        return None, None
     try:
-        example_to_json(capture.example, config.input_example_rows)
+        written = example_to_json(capture.example, config.input_example_rows)
     except SchemaMismatchError as exc:
         capture.notes["autolog.input_example"] = f"not saved: {exc}"
-        return None
+        return None, None
     except Exception as exc:  # noqa: BLE001 - autolog's own failure: warn, keep the folder
         safety.internal_error("writing the input example (the folder is kept without it)", exc)
-        return None
-    return capture.example
+        return None, None
+    return capture.example, written
 
 
-def build_spec(capture: ModelCapture, model: Any, config: Config) -> ModelSpec:
-    """The :class:`ModelSpec` of a captured model (signature, requirements, files)."""
+def build_spec(capture: ModelCapture, model: Any, config: Config,
+               example_output: Any = None) -> ModelSpec:
+    """The :class:`ModelSpec` of a captured model (signature, requirements, files).
+
+    ``example_output`` is the model's output on ``capture.example`` when already known.
+    """
     from autolog.environment import modules_in_pickle, pinned_requirements
 
     native, pyfunc, files = capture.flavor.files(capture.snapshot, model)
     signature = None
     with safety.guard("inferring the signature"):
-        signature = _infer_signature(capture, model, config)
+        signature = _infer_signature(capture, model, config, example_output)
     modules = capture.requirement_modules
     if modules is None and isinstance(capture.snapshot, bytes) and capture.flavor.name == "sklearn":
         modules = modules_in_pickle(capture.snapshot)
@@ -167,33 +180,58 @@ def build_spec(capture: ModelCapture, model: Any, config: Config) -> ModelSpec:
         modules or set(),
         extra=config.extra_pip_requirements, base=capture.flavor.base_requirements,
     )
+    example, example_json = _checked_example(capture, config)
     return ModelSpec(
         flavors={capture.flavor.name: native},
         pyfunc=pyfunc,
         files=files,
         requirements=requirements,
         signature=signature,
-        input_example=_checked_example(capture, config),
+        input_example=example,
+        input_example_json=example_json,
         example_rows=config.input_example_rows,
         metadata=dict(config.metadata),
         move_files={name for name, content in files.items()
                     if isinstance(content, Path) and content == capture.snapshot},
+        checksums={name: capture.snapshot_sha256 for name, content in files.items()
+                   if capture.snapshot_sha256 and isinstance(content, Path)
+                   and content == capture.snapshot},
     )
 
 
-def _load_snapshot(capture: ModelCapture, work: Path) -> Any:
-    """The model, deserialized from the snapshot (see :attr:`Flavor.snapshot_file`)."""
+# Snapshots up to this size are deserialized from their bytes; bigger ones are loaded back
+# from their file, so that the bytes and the model are never in memory together.
+_LOAD_FROM_BYTES = 1 << 20
+
+
+def _load_snapshot(capture: ModelCapture, folder: Path) -> Any:
+    """The model, deserialized from the snapshot (see :attr:`Flavor.snapshot_file`); the
+    snapshot file is saved into ``folder``, the model folder being built."""
     flavor = capture.flavor
     if flavor.snapshot_file is None or not isinstance(capture.snapshot, bytes):
         return flavor.deserialize(capture.snapshot)
-    from autolog.environment import modules_in_pickle
+    from autolog.model_folder import sha256_bytes
 
-    path = work / flavor.snapshot_file
-    path.write_bytes(capture.snapshot)
-    if flavor.name == "sklearn":
-        capture.requirement_modules = modules_in_pickle(capture.snapshot)
-    # The bytes are released here; from now on the snapshot is the file.
+    data = capture.snapshot
+    from autolog.fileio import write_bytes
+
+    path = folder / flavor.snapshot_file
+    write_bytes(path, data)
+    capture.snapshot_sha256 = sha256_bytes(data)
+    # From now on the snapshot is the file.
     capture.snapshot = path  # type: ignore[assignment]
+    if flavor.name == "sklearn":
+        from autolog.environment import modules_in_pickle
+
+        if len(data) <= _LOAD_FROM_BYTES:
+            from autolog.formats import pickle as pickle_format
+
+            model, capture.requirement_modules = pickle_format.loads_recording(data)
+            if capture.requirement_modules is None:
+                capture.requirement_modules = modules_in_pickle(data)
+            return model
+        capture.requirement_modules = modules_in_pickle(data)
+    del data
     if flavor.load_file is not None:
         return flavor.load_file(path)
     return flavor.deserialize(path.read_bytes())
@@ -201,33 +239,50 @@ def _load_snapshot(capture: ModelCapture, work: Path) -> Any:
 
 def write_captured_model(run: Any, capture: ModelCapture, config: Config,
                          artifact_path: str = "model") -> None:
-    """Writer job: turn ``capture`` into a model folder among ``run``'s artifacts."""
+    """Writer job: turn ``capture`` into a model folder among ``run``'s artifacts.
+
+    With a store that has a staging folder (the local store), the folder is built there and
+    renamed into the run; otherwise it is built in a temporary folder and uploaded.
+    """
+    import uuid
+
     store = run.store()
-    staging_root = store.staging_dir() if hasattr(store, "staging_dir") else None
-    work = Path(tempfile.mkdtemp(prefix="autolog-", dir=staging_root))
+    staging = store.staging_dir() if hasattr(store, "staging_dir") else None
+    if staging is not None:
+        folder = Path(staging) / f"model-{uuid.uuid4().hex}"
+        folder.mkdir()
+        leftover: Path | None = folder
+    else:
+        leftover = Path(tempfile.mkdtemp(prefix="autolog-"))
+        folder = leftover / artifact_path.replace("/", "_")
+        folder.mkdir()
     try:
-        model = _load_snapshot(capture, work)
+        model = _load_snapshot(capture, folder)
+        example_output = None
         if capture.on_model is not None:
             try:
-                capture.on_model(model)
+                example_output = capture.on_model(model)
             except NotRecorded as exc:
                 capture.notes[exc.tag] = exc.reason
             except BaseException as exc:  # noqa: BLE001 - user code (predict); even a
                 # SystemExit from it must not cost the model folder
                 safety.internal_error("computing training metrics", exc)
-        spec = build_spec(capture, model, config)
+        spec = build_spec(capture, model, config, example_output)
         from autolog import formats
 
         formats.apply_formats(spec, capture, model, config)
         del model
-        folder = work / artifact_path.replace("/", "_")
-        write_model_folder(folder, spec, run_id=run.run_id, artifact_path=artifact_path)
-        if hasattr(store, "staging_dir"):
+        if isinstance(capture.snapshot, Path) and capture.snapshot not in spec.files.values():
+            capture.snapshot.unlink()  # a format replaced the native file (format="onnx")
+        fill_model_folder(folder, spec, run_id=run.run_id, artifact_path=artifact_path)
+        if staging is not None:
             store.log_artifacts(run.run_id, folder, artifact_path, move=True)
+            leftover = None
         else:
             store.log_artifacts(run.run_id, folder, artifact_path)
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        if leftover is not None:
+            shutil.rmtree(leftover, ignore_errors=True)
         if capture.notes:
             run.set_tags(capture.notes)
     if config.registered_model_name:

@@ -47,6 +47,16 @@ def new_run_id() -> str:
     return uuid.uuid4().hex
 
 
+def as_number(value: Any) -> float | None:
+    """A param, metric or tag value as a number, the way listings compare and sort values:
+    None when it does not parse as a float, and for NaN."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if number != number else number  # NaN is the only value unequal to itself
+
+
 def now_ms() -> int:
     """Milliseconds since the epoch (MLflow's unit for run and metric times)."""
     return int(time.time() * 1000)

@@ -8,10 +8,12 @@ sees it.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import warnings
-from collections.abc import Iterator
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from types import TracebackType
 
 __all__ = ["AutologWarning", "guard", "internal_error", "mark_reported", "testing_mode", "warn"]
 
@@ -70,10 +72,24 @@ def internal_error(what: str, exc: BaseException) -> None:
          "Training is unaffected; this record may be incomplete.", stacklevel=4)
 
 
-@contextlib.contextmanager
-def guard(what: str) -> Iterator[None]:
-    """Run a block of autolog's own work; an exception in it becomes :func:`internal_error`."""
-    try:
-        yield
-    except Exception as exc:  # noqa: BLE001 - the contract is to catch everything of ours
-        internal_error(what, exc)
+class guard:  # noqa: N801 - used like a function: ``with safety.guard("doing x"):``
+    """Run a block of autolog's own work; an exception in it becomes :func:`internal_error`.
+
+    A class rather than a ``contextlib.contextmanager``: it runs on the training thread at
+    every fit, and this module is imported at interpreter start-up.
+    """
+
+    __slots__ = ("what",)
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> bool:
+        if exc is None or not isinstance(exc, Exception):
+            return False
+        internal_error(self.what, exc)
+        return True

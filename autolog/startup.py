@@ -24,11 +24,14 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import MutableMapping
 
 from autolog import config as config_mod
 from autolog.errors import ConfigError
 from autolog.safety import AutologWarning
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import MutableMapping
 
 __all__ = ["SWITCH", "activate_from_environment", "switch_state", "warn"]
 

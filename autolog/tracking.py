@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import atexit
 import contextvars
+import dataclasses
 import functools
 import getpass
 import os
@@ -24,8 +25,10 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from autolog import safety, writer
+from autolog.context import run as run_context  # here, not at a run's start: the first step
 from autolog.liveness import hostname as _host
 from autolog.runs import FAILED, FINISHED, RUNNING, Metric, Run, RunInfo, new_run_id, now_ms
+from autolog.workers import in_worker_process, watch_worker_exit
 
 __all__ = ["ActiveRun", "active_run", "end_open_runs", "end_run", "last_runs", "start_run"]
 
@@ -48,6 +51,17 @@ def _user() -> str:
         return ""
 
 
+@functools.lru_cache(maxsize=16)
+def _remote(store_uri: str) -> bool:
+    """Whether a store URI names a store other than a local folder (a tracking server)."""
+    from autolog.stores import parse_store_uri
+
+    try:
+        return parse_store_uri(store_uri)[0] != "file"
+    except ValueError:
+        return False
+
+
 def default_tags() -> dict[str, str]:
     """Tags every run gets: its source and user (MLflow's names), host, Python version."""
     from autolog.context import source as source_info
@@ -66,6 +80,11 @@ class ActiveRun:
                             parent_run_id=parent.run_id if parent else None,
                             host=_host(), pid=os.getpid())
         self.store_uri = store_uri
+        # A remote store's runs are written in lanes (see autolog.writer): a run and its
+        # children in one, so that a child finds its parent created.
+        self._lane: str | None = (
+            (parent._lane if parent is not None else self.info.run_id)
+            if _remote(store_uri) else None)
         self.user_created = user_created
         self.has_model = False
         self.ended = False
@@ -73,6 +92,7 @@ class ActiveRun:
         # that logs into this run, e.g. PyTorch's, finishes its record there).
         self.end_callbacks: list[Callable[[str], None]] = []
         self._broken = False
+        self._created = False
         self._failed = False
         self._token: contextvars.Token[ActiveRun | None] | None = None
         # Params, tags and metrics logged in a burst are coalesced into one store write.
@@ -80,17 +100,20 @@ class ActiveRun:
         self._pending_params: dict[str, str] = {}
         self._pending_tags: dict[str, str] = {}
         self._pending_metrics: list[Metric] = []
-        self._write_queued = False
+        # The creating job writes what is pending when it runs: no write job is queued before.
+        self._write_queued = True
+        # Jobs queued through submit() and not yet run, and the end once it is queued: a run
+        # that has ended with nothing else queued is written whole when it is created.
+        self._jobs = 0
+        self._end: tuple[str, int | None] | None = None
+        self._end_written = False
         with _open_lock:
             _open[self.run_id] = self
-        from autolog.workers import watch_worker_exit
-
         watch_worker_exit()  # a forked worker exits without atexit: end and write runs then
-        info = RunInfo(**self.info.to_dict())
-        self._submit("creating run", lambda s: s.create_run(info), creates=True)
-        self.set_tags({**default_tags(), **(tags or {})})
-        from autolog.context import run as run_context
-
+        self._created_info = dataclasses.replace(self.info)
+        self._submit("creating run", self._create, creates=True)
+        if tags:
+            self.set_tags(tags)
         with safety.guard(f"recording the context of run {self.run_id[:8]}"):
             run_context.run_started(self)  # source, git, environment, system metrics
 
@@ -115,16 +138,55 @@ class ActiveRun:
                 # remaining writes are still tried (its end status above all), quietly. A run
                 # that could not be created skips them: they would all fail.
                 reported, self._failed = self._failed, True
-                self._broken = creates
+                self._broken = creates and not self._created
                 if not reported:
                     raise
 
-        writer.submit(f"{what} {self.run_id[:8]}", run_job)
+        writer.submit(f"{what} {self.run_id[:8]}", run_job, lane=self._lane)
 
     def submit(self, what: str, job: Callable[[Any], None]) -> None:
         """Queue ``job(store)`` on the writer (skipped if the run could not be created; after
         an earlier failed write of this run, a failure of this job is not reported again)."""
-        self._submit(what, job)
+        with self._pending_lock:
+            self._jobs += 1
+
+        def counted(store: Any) -> None:
+            try:
+                job(store)
+            finally:
+                with self._pending_lock:
+                    self._jobs -= 1
+
+        self._submit(what, counted)
+
+    def _create(self, store: Any) -> None:
+        """Writer job: the run, with what was logged until now (and its end, if it ended with
+        no other job of it queued)."""
+        info = self._created_info
+        whole = getattr(store, "creates_whole_runs", False)
+        hold = False
+        # The process's tags are read here, on the writer: the user name alone can take
+        # milliseconds (a directory service), which the run's first step must not wait for.
+        defaults = default_tags()
+        with self._pending_lock:
+            params, self._pending_params = self._pending_params, {}
+            tags, self._pending_tags = {**defaults, **self._pending_tags}, {}
+            metrics, self._pending_metrics = self._pending_metrics, []
+            self._write_queued = False
+            if self._end is not None and (self._jobs == 0 or whole):
+                info = dataclasses.replace(info, status=self._end[0], end_time=self._end[1])
+                # With jobs still queued (a model folder), a store that writes whole runs
+                # keeps this one out of sight until the end job; otherwise it is complete.
+                hold = self._jobs > 0
+                self._end_written = not hold
+        if whole:
+            store.create_run_with(info, params=params, metrics=metrics, tags=tags, hold=hold)
+            return
+        # Two steps: a batch that fails after the run exists must not cost its later writes.
+        store.create_run(info)
+        self._created = True
+        if params or tags or metrics:
+            store.log_batch(self.run_id, params=params, metrics=metrics, tags=tags)
 
     def _drop_pending(self) -> None:
         """A run that could not be created keeps nothing: later logs would only pile up."""
@@ -197,8 +259,6 @@ class ActiveRun:
         for callback in list(self.end_callbacks):
             with safety.guard(f"finishing the record of run {self.run_id[:8]}"):
                 callback(status)
-        from autolog.context import run as run_context
-
         with safety.guard(f"ending the system metrics of run {self.run_id[:8]}"):
             run_context.run_ending(self)
         self.info.status = status
@@ -206,14 +266,15 @@ class ActiveRun:
         end_time = self.info.end_time
 
         def finish(store: Any) -> None:
-            store.update_run(self.run_id, status, end_time)
+            if not self._end_written:
+                store.update_run(self.run_id, status, end_time)
             _finished_log.append(self.run_id)
 
+        with self._pending_lock:
+            self._end = (status, end_time)
         self._submit("ending run", finish)
         with _open_lock:
             _open.pop(self.run_id, None)
-        from autolog.workers import in_worker_process
-
         if in_worker_process():
             # A pool may terminate its worker as soon as the task returns: write the run now.
             writer.flush()

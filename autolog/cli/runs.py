@@ -33,13 +33,21 @@ def runs() -> None:
 @click.option("--experiment", "-e", default=None, help="Only runs of this experiment.")
 @click.option("--limit", "-n", default=50, show_default=True, help="Newest runs shown.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-def list_runs(store: str | None, experiment: str | None, limit: int, as_json: bool) -> None:
+@click.option("--reindex", is_flag=True,
+              help="Check every run folder against the local store's index first (after "
+                   "run folders were changed in place by another program).")
+def list_runs(store: str | None, experiment: str | None, limit: int, as_json: bool,
+              reindex: bool) -> None:
     """Runs in the store, newest first.
 
     A run whose process on this host is gone without ending it shows as KILLED; a run still
     RUNNING on another host shows as RUNNING (unknown), since its process cannot be checked.
     """
-    found = open_cli_store(store).search_runs(experiment, max_results=limit)
+    opened = open_cli_store(store)
+    index = opened.run_index() if reindex else None
+    if index is not None:
+        index.refresh(verify=True)
+    found = opened.search_runs(experiment, max_results=limit)
     for run in found:
         run.info = observed(run.info)
     if as_json:

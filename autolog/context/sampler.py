@@ -36,7 +36,7 @@ from autolog.runs import Metric
 if TYPE_CHECKING:
     from autolog.context.probes import Probe, Reading
 
-__all__ = ["Sampler", "attach", "detach", "get_sampler", "watch_always"]
+__all__ = ["Sampler", "attach", "detach", "get_sampler", "prepare", "watch_always"]
 
 # How long after its start an ``auto`` run's first sample is taken (a shorter run has none).
 _AUTO_START_DELAY_S = 1.0
@@ -247,6 +247,11 @@ class Sampler:
 
         writer.submit("sampling system metrics", report)
 
+    def prepare(self) -> None:
+        """Make the probe now, on the calling thread (see :func:`prepare`)."""
+        if self._probe is None:
+            self._probe = self._probe_factory()
+
     def _read(self) -> Reading:
         if self._probe is None:
             self._probe = self._probe_factory()
@@ -336,6 +341,15 @@ _sampler = Sampler()
 
 def get_sampler() -> Sampler:
     return _sampler
+
+
+def prepare() -> None:
+    """Make the probe now (psutil and NVML imported and opened: tens of milliseconds).
+
+    The PyTorch integration calls it while torch is being imported: otherwise the sampler
+    thread makes it at a run's first sample, which takes the GIL from the run's first steps.
+    """
+    _sampler.prepare()
 
 
 def attach(run: Any, always: bool, interval: float) -> None:

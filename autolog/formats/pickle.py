@@ -20,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
-__all__ = ["SERIALIZATION_FORMATS", "dumps", "load_file", "loads"]
+__all__ = ["SERIALIZATION_FORMATS", "dumps", "load_file", "loads", "loads_recording"]
 
 SERIALIZATION_FORMATS = ("cloudpickle", "pickle")
 
@@ -56,6 +56,35 @@ def _load(fh: IO[bytes]) -> Any:
 def loads(data: bytes) -> Any:
     """Deserialize bytes made by :func:`dumps`. Runs code from the bytes: trust them first."""
     return _load(io.BytesIO(data))
+
+
+class _RecordingUnpickler(_Unpickler):
+    """The unpickler above, noting the top-level module of every global it loads."""
+
+    def __init__(self, file: Any) -> None:
+        super().__init__(file)
+        self.modules: set[str] = set()
+
+    def find_class(self, module: str, name: str) -> Any:
+        self.modules.add(module.partition(".")[0])
+        return super().find_class(module, name)
+
+
+def loads_recording(data: bytes) -> tuple[Any, set[str] | None]:
+    """:func:`loads`, and the top-level modules the pickle's globals come from, outside the
+    standard library (what :func:`autolog.environment.modules_in_pickle` finds by reading the
+    opcodes, here noted while loading). The modules are None for pickles of protocols below
+    3, whose Python 2 names the unpickler maps: read them with ``modules_in_pickle``.
+    """
+    import io
+
+    from autolog.environment import NOT_INSTALLED
+
+    unpickler = _RecordingUnpickler(io.BytesIO(data))
+    model = unpickler.load()
+    if data[:1] != b"\x80" or data[1] < 3:
+        return model, None
+    return model, {m for m in unpickler.modules if m and m not in NOT_INSTALLED}
 
 
 def load_file(path: Path, serialization_format: str = "cloudpickle") -> Any:

@@ -15,15 +15,26 @@ choosing a local store never imports the MLflow client.
 
 from __future__ import annotations
 
-import importlib
-import threading
-from importlib import metadata
-from urllib.parse import unquote, urlparse
+import _thread
 
 from autolog.errors import ConfigError, UnknownSchemeError
-from autolog.stores.base import Store
+
+# enable() checks the store URI at interpreter start-up under AUTOLOG=1: the Store classes and
+# urllib are imported only when a store is opened or a URI has a scheme.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from autolog.entrypoints import EntryPoint
+    from autolog.stores.base import Store
 
 __all__ = ["KNOWN_SCHEMES", "Store", "check_scheme", "open_store", "parse_store_uri"]
+
+
+def __getattr__(name: str) -> object:
+    if name == "Store":
+        from autolog.stores.base import Store
+
+        return Store
+    raise AttributeError(f"module 'autolog.stores' has no attribute {name!r}")
 
 # scheme -> ("module:Class", extra that installs its dependencies)
 KNOWN_SCHEMES: dict[str, tuple[str, str | None]] = {
@@ -37,7 +48,7 @@ ENTRY_POINT_GROUP = "autolog.stores"
 DISTRIBUTION = "autolog-ml"
 
 _cache: dict[tuple[str, bool], Store] = {}
-_lock = threading.Lock()
+_lock = _thread.allocate_lock()
 
 
 def parse_store_uri(uri: str) -> tuple[str, str]:
@@ -50,6 +61,10 @@ def parse_store_uri(uri: str) -> tuple[str, str]:
     if not isinstance(uri, str) or not uri.strip() or "\x00" in uri:
         raise ConfigError(f"Invalid store URI {uri!r}: give a folder path, file:///path or "
                           "http(s)://host.")
+    if ":" not in uri:
+        return "file", uri  # a plain path (what urlparse would say, without importing it)
+    from urllib.parse import unquote, urlparse
+
     try:
         parsed = urlparse(uri)
     except ValueError as exc:  # e.g. "http://[::1" (an unclosed IPv6 host)
@@ -66,11 +81,15 @@ def parse_store_uri(uri: str) -> tuple[str, str]:
     return parsed.scheme.lower(), uri
 
 
-def _plugins() -> dict[str, metadata.EntryPoint]:
-    return {ep.name: ep for ep in metadata.entry_points(group=ENTRY_POINT_GROUP)}
+def _plugins() -> dict[str, EntryPoint]:
+    from autolog.entrypoints import entry_points
+
+    return {ep.name: ep for ep in entry_points(ENTRY_POINT_GROUP)}
 
 
 def _load(target: str) -> type[Store]:
+    import importlib
+
     module, _, attr = target.partition(":")
     return getattr(importlib.import_module(module), attr)  # type: ignore[no-any-return]
 

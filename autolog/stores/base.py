@@ -29,14 +29,17 @@ with one implements all of them:
 * :meth:`Store.update_registered_model`, :meth:`Store.update_model_version` — descriptions
   and tags.
 
-Derived: :meth:`Store.get_model_version_by_alias`, :meth:`Store.get_latest_model_version`,
-:meth:`Store.log_files` (small files as one artifact folder).
+Derived: :meth:`Store.get_model_version_by_alias`, :meth:`Store.get_latest_model_version`.
 
 Optional: :meth:`Store.log_inputs` records the datasets a run was evaluated on where the
 backend has a place for them (MLflow's run inputs); the default keeps them in the run's tags
 only, which :func:`autolog.evaluate` writes anyway.
 Names reaching a backend have passed :func:`autolog.registry.check_model_name` and
 :func:`autolog.registry.check_alias`; versions are ``int``.
+
+Derived, and overridden where a backend can do them in fewer steps: :meth:`Store.create_run_with`
+(a run with its first params, metrics and tags), :meth:`Store.log_files` (an artifact folder
+from contents in memory).
 
 Every backend passes one conformance suite (``tests/stores``).
 """
@@ -49,7 +52,7 @@ import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from autolog.errors import NotFoundError, StoreError
 from autolog.runs import Metric, Run, RunInfo, now_ms
@@ -57,7 +60,21 @@ from autolog.runs import Metric, Run, RunInfo, now_ms
 if TYPE_CHECKING:
     from autolog.registry.records import ModelVersion, RegisteredModel
 
-__all__ = ["DatasetInput", "Store"]
+__all__ = ["DatasetInput", "Store", "write_files"]
+
+
+def write_files(folder: Path, files: Mapping[str, bytes | str]) -> None:
+    """Create ``folder`` and write ``files`` (relative name -> bytes, or text as UTF-8) in it."""
+    import os
+
+    from autolog.fileio import write_bytes
+
+    folder.mkdir()
+    for name, content in files.items():
+        path = folder / name
+        if os.sep in name or "/" in name:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        write_bytes(path, content.encode("utf-8") if isinstance(content, str) else content)
 
 
 @dataclass(frozen=True)
@@ -86,6 +103,11 @@ class Store(abc.ABC):
 
     #: The URI the store was opened with.
     uri: str = ""
+    #: True when :meth:`create_run_with` writes all or nothing (a failure leaves no run) and
+    #: honours ``hold``. Otherwise the background writer creates a run and logs its first batch
+    #: as two steps, so that a batch that fails after the run exists does not cost the run's
+    #: later writes.
+    creates_whole_runs: bool = False
 
     # -- required ---------------------------------------------------------------------------
     @abc.abstractmethod
@@ -276,6 +298,39 @@ class Store(abc.ABC):
         return max(versions, key=lambda v: v.version)
 
     # -- derived ----------------------------------------------------------------------------
+    def create_run_with(self, info: RunInfo, params: Mapping[str, str] = {},  # noqa: B006
+                        metrics: Iterable[Metric] = (), tags: Mapping[str, str] = {},  # noqa: B006
+                        *, hold: bool = False) -> None:
+        """Create a run together with its first params, metrics and tags.
+
+        :meth:`create_run` then :meth:`log_batch`; a backend that can write them in one step
+        overrides it (the background writer creates most runs with everything logged so far,
+        and an ended ``info`` when the run ended before it was written).
+
+        ``hold=True`` (only with ``creates_whole_runs``): ``info`` is the run's end already and
+        more writes of the run follow; the store may keep the run out of readers' sight until
+        :meth:`update_run` gives that end, so that the run appears whole.
+        """
+        self.create_run(info)
+        if params or tags or metrics:
+            self.log_batch(info.run_id, params=params, metrics=metrics, tags=tags)
+
+    def log_files(self, run_id: str, artifact_path: str, files: Mapping[str, bytes | str]
+                  ) -> None:
+        """Put ``files`` (relative name -> content; text is written as UTF-8) in one artifact
+        folder of the run, in one step like :meth:`log_artifacts`.
+
+        The default builds the folder in a temporary directory and hands it to
+        :meth:`log_artifacts`; a backend with its own staging area overrides it.
+        """
+        work = Path(tempfile.mkdtemp(prefix="autolog-files-"))
+        try:
+            folder = work / "artifact"
+            write_files(folder, files)
+            self.log_artifacts(run_id, folder, artifact_path)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+
     def log_params(self, run_id: str, params: Mapping[str, str]) -> None:
         self.log_batch(run_id, params=params)
 
@@ -292,23 +347,6 @@ class Store(abc.ABC):
     def set_tag(self, run_id: str, key: str, value: str) -> None:
         self.log_batch(run_id, tags={key: value})
 
-    def log_files(self, run_id: str, artifact_path: str, files: Mapping[str, str | bytes]
-                  ) -> None:
-        """Put ``files`` (file name -> text or bytes) in the run as one artifact folder,
-        through :meth:`log_artifacts` (all of it or nothing)."""
-        staging = getattr(self, "staging_dir", None)
-        work = Path(tempfile.mkdtemp(prefix="autolog-files-",
-                                     dir=staging() if callable(staging) else None))
-        try:
-            folder = work / "files"
-            folder.mkdir()
-            for name, content in files.items():
-                data = content.encode("utf-8") if isinstance(content, str) else content
-                (folder / name).write_bytes(data)
-            self.log_artifacts(run_id, folder, artifact_path)
-        finally:
-            shutil.rmtree(work, ignore_errors=True)
-
     def end_run(self, run_id: str, status: str) -> None:
         self.update_run(run_id, status, now_ms())
 
@@ -323,6 +361,12 @@ class Store(abc.ABC):
         records without their params, metrics and tags overrides it.
         """
         return [run.info for run in self.search_runs(experiment)]
+
+    def run_index(self) -> Any:
+        """An index of the store's runs that answers listings without reading every run
+        (:class:`autolog.stores.local_index.RunIndex` for the local store), or None: callers
+        then list through :meth:`search_run_infos` and :meth:`get_run`."""
+        return None
 
     def log_inputs(self, run_id: str, datasets: Sequence[DatasetInput]) -> None:  # noqa: B027
         """Record ``datasets`` as inputs of the run, where the backend keeps such records

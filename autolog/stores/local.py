@@ -9,9 +9,12 @@ Layout (format version 1)::
         params.json               {name: value}
         tags.json                 {name: value}
         metrics.jsonl             one {"key", "value", "step", "timestamp"} object per line
-        artifacts/<path>/...      artifacts; a model folder is artifacts/model/
+        artifacts/<path>/...      artifacts; a model folder is artifacts/model/ (a run
+                                  written whole without artifacts has no artifacts/)
       models/<name>/...           the model registry (see autolog.stores.local_registry)
       .staging/                   temporary folders, renamed into place when complete
+      .index/                     derived, may be deleted: the runs index (SQLite) and the
+                                  journal of runs written (see autolog.stores.local_index)
 
 Guarantees: a run folder and every artifact folder appear whole or not at all (they are
 built under ``.staging`` or a ``.tmp-*`` name and renamed in one step; the rename is atomic on
@@ -31,22 +34,28 @@ import json
 import os
 import re
 import shutil
+import sqlite3
+import threading
 import uuid
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 from autolog.errors import InvalidNameError, NotFoundError, StoreError
+from autolog.fileio import write_text
 from autolog.liveness import observed
 from autolog.runs import Metric, Run, RunInfo
-from autolog.stores.base import Store
+from autolog.stores.base import Store, write_files
 from autolog.stores.jsonfiles import read_json as _read_json
-from autolog.stores.jsonfiles import write_json_atomic
+from autolog.stores.jsonfiles import read_metrics, write_json_atomic
+from autolog.stores.local_index import RunIndex, note_runs
 from autolog.stores.local_registry import LocalRegistryMixin
 
 __all__ = ["LocalStore", "check_artifact_path", "check_run_id", "write_json_atomic"]
 
 FORMAT = {"format": "autolog-local-store", "version": 1}
 _RUN_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_MAX_OPEN_INFOS = 10_000
 
 
 def check_run_id(run_id: str) -> str:
@@ -74,13 +83,68 @@ def check_artifact_path(path: str) -> str:
     return "/".join(parts)
 
 
+def _dump_json(path: str, data: Any) -> None:
+    write_text(path, json.dumps(data, sort_keys=True, allow_nan=True))
+
+
+def _metric_lines(metrics: Iterable[Metric]) -> str:
+    return "".join(json.dumps({"key": m.key, "value": m.value, "step": m.step,
+                               "timestamp": m.timestamp}) + "\n" for m in metrics)
+
+
+class _Record:
+    """A run's run.json, params, tags and metric lines in memory, written out at once."""
+
+    __slots__ = ("dirty", "info", "lines", "params", "tags")
+
+    def __init__(self, info: dict[str, Any]) -> None:
+        self.info = info
+        self.params: dict[str, str] = {}
+        self.tags: dict[str, str] = {}
+        self.lines: list[str] = []
+        self.dirty = True
+
+    def add(self, params: Mapping[str, str], metrics: Iterable[Metric],
+            tags: Mapping[str, str]) -> None:
+        if params:
+            self.params.update({str(k): str(v) for k, v in params.items()})
+        if tags:
+            self.tags.update({str(k): str(v) for k, v in tags.items()})
+        lines = _metric_lines(metrics)
+        if lines:
+            self.lines.append(lines)
+        self.dirty = True
+
+    def write(self, folder: str) -> None:
+        """Write the files into ``folder`` (not yet in readers' sight: plain writes)."""
+        if not self.dirty:
+            return
+        _dump_json(os.path.join(folder, "run.json"), self.info)
+        if self.params:
+            _dump_json(os.path.join(folder, "params.json"), self.params)
+        if self.tags:
+            _dump_json(os.path.join(folder, "tags.json"), self.tags)
+        if self.lines:
+            write_text(os.path.join(folder, "metrics.jsonl"), "".join(self.lines))
+        self.dirty = False
+
+
 class LocalStore(LocalRegistryMixin, Store):
     """A store in a local (or shared) folder. See the module docstring for the layout."""
+
+    creates_whole_runs = True
 
     def __init__(self, root: str | os.PathLike[str]) -> None:
         self.root = Path(root).expanduser().resolve()
         self.uri = str(self.root)
         self._ready = False
+        # run.json of the runs this instance created and has not ended yet: each run is
+        # written by one process, so its end need not read the file back.
+        self._open_infos: dict[str, dict[str, Any]] = {}
+        self._infos_lock = threading.Lock()
+        self._index: RunIndex | None = None
+        # Runs created with hold=True and not ended yet: run id -> (folder in .staging, record)
+        self._held: dict[str, tuple[str, _Record]] = {}
 
     # -- paths --------------------------------------------------------------------------------
     def _ensure(self) -> None:
@@ -102,11 +166,37 @@ class LocalStore(LocalRegistryMixin, Store):
     def run_dir(self, run_id: str) -> Path:
         return self.root / "runs" / check_run_id(run_id)
 
-    def _existing_run_dir(self, run_id: str) -> Path:
+    def _existing_run_dir(self, run_id: str, reading: bool = False) -> Path:
+        held = self._held.get(run_id)
+        if held is not None:
+            if reading:  # a reader of a held run (the registry) finds its files
+                held[1].write(held[0])
+            return Path(held[0])
         path = self.run_dir(run_id)
         if not (path / "run.json").is_file():
             raise NotFoundError(f"No run {run_id!r} in the store at {self.root}.")
         return path
+
+    def _note(self, run_id: str) -> None:
+        """Tell the index (through its journal) that the run changed; see local_index."""
+        if run_id in self._held:
+            return  # not in sight yet: its end is noted
+        try:
+            note_runs(self.root, (run_id,))
+        except OSError:
+            pass  # the index finds the change through the runs folder, or is rebuilt
+
+    def run_index(self) -> RunIndex | None:
+        """The store's index of its runs (see :mod:`autolog.stores.local_index`), or None
+        when it cannot be kept (a read-only store): callers then read the folders."""
+        if self._index is None:
+            index = RunIndex(self.root)
+            try:
+                index.refresh()
+            except (OSError, sqlite3.Error):
+                return None
+            self._index = index
+        return self._index
 
     def staging_dir(self) -> Path:
         """A folder on the store's file system for building things that are renamed in."""
@@ -115,30 +205,83 @@ class LocalStore(LocalRegistryMixin, Store):
 
     # -- required -----------------------------------------------------------------------------
     def create_run(self, info: RunInfo) -> None:
+        self.create_run_with(info)
+
+    def create_run_with(self, info: RunInfo, params: Mapping[str, str] = {},  # noqa: B006
+                        metrics: Iterable[Metric] = (), tags: Mapping[str, str] = {},  # noqa: B006
+                        *, hold: bool = False) -> None:
+        """The run folder with all its files, built under ``.staging`` and renamed in at once.
+
+        With ``hold``, the folder stays in ``.staging`` until :meth:`update_run` ends the run:
+        meanwhile its params, tags and metrics are kept in memory and its artifacts go straight
+        into the folder, and at the end each file is written once and the folder renamed in.
+        """
         self._ensure()
         final = self.run_dir(info.run_id)
-        if final.exists():
+        if final.exists() or info.run_id in self._held:
             raise StoreError(f"Run {info.run_id} already exists in {self.root}.")
-        tmp = Path(self.staging_dir()) / f"run-{uuid.uuid4().hex}"
+        tmp = os.path.join(self.root, ".staging", f"run-{uuid.uuid4().hex}")
+        record = _Record(info.to_dict())
+        record.add(params, metrics, tags)
         try:
-            tmp.mkdir()
-            (tmp / "artifacts").mkdir()
-            write_json_atomic(tmp / "run.json", info.to_dict())
+            os.mkdir(tmp)
+            if hold:  # its artifacts folder is made with its first artifact, if any
+                with self._infos_lock:
+                    self._held[info.run_id] = (tmp, record)
+                return
+            os.mkdir(os.path.join(tmp, "artifacts"))
+            # Plain writes: nobody sees the folder before the rename.
+            record.write(tmp)
             os.rename(tmp, final)
         except OSError as exc:
             shutil.rmtree(tmp, ignore_errors=True)
             raise StoreError(f"Cannot create run {info.run_id} in {self.root}: {exc}") from exc
+        self._note(info.run_id)
+        if info.end_time is None:
+            with self._infos_lock:
+                if len(self._open_infos) >= _MAX_OPEN_INFOS:
+                    self._open_infos.pop(next(iter(self._open_infos)))
+                self._open_infos[info.run_id] = record.info
 
     def update_run(self, run_id: str, status: str, end_time: int | None) -> None:
+        with self._infos_lock:
+            held = self._held.pop(run_id, None)
+        if held is not None:
+            self._publish(run_id, held[0], held[1], status, end_time)
+            return
         path = self._existing_run_dir(run_id) / "run.json"
-        data = _read_json(path)
+        with self._infos_lock:
+            data = self._open_infos.pop(run_id, None)
+        if data is None:
+            data = _read_json(path)
         data["status"] = status
         data["end_time"] = end_time
         write_json_atomic(path, data)
+        self._note(run_id)
+
+    def _publish(self, run_id: str, tmp: str, record: _Record, status: str,
+                 end_time: int | None) -> None:
+        """Write a held run's files, with its end, and rename its folder into place."""
+        try:
+            record.info["status"], record.info["end_time"] = status, end_time
+            record.write(tmp)
+            os.rename(tmp, self.run_dir(run_id))
+        except OSError as exc:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise StoreError(f"Cannot write run {run_id} in {self.root}: {exc}") from exc
+        self._note(run_id)
+
+    def _held_record(self, run_id: str) -> _Record | None:
+        held = self._held.get(run_id)
+        return held[1] if held is not None else None
 
     def log_batch(self, run_id: str, params: Mapping[str, str] = {},  # noqa: B006
                   metrics: Iterable[Metric] = (), tags: Mapping[str, str] = {}  # noqa: B006
                   ) -> None:
+        record = self._held_record(run_id)
+        if record is not None:
+            record.add(params, metrics, tags)
+            return
         run_dir = self._existing_run_dir(run_id)
         for name, values in (("params.json", params), ("tags.json", tags)):
             if values:
@@ -146,19 +289,17 @@ class LocalStore(LocalRegistryMixin, Store):
                 merged = _read_json(path, {})
                 merged.update({str(k): str(v) for k, v in values.items()})
                 write_json_atomic(path, merged)
-        lines = "".join(
-            json.dumps({"key": m.key, "value": m.value, "step": m.step,
-                        "timestamp": m.timestamp}) + "\n"
-            for m in metrics
-        )
+        lines = _metric_lines(metrics)
         if lines:
             # One write per batch in append mode: lines of one batch are never interleaved.
             with open(run_dir / "metrics.jsonl", "a", encoding="utf-8") as fh:
                 fh.write(lines)
+        self._note(run_id)
 
     def log_artifacts(self, run_id: str, local_dir: Path, artifact_path: str,
                       move: bool = False) -> None:
-        """Place ``local_dir`` at ``artifact_path``; ``move=True`` may rename it instead of copying.
+        """Place ``local_dir`` at ``artifact_path``; ``move=True`` may rename it instead of copying
+        (``local_dir`` must then be complete: it appears in the run in one rename).
 
         Raises:
             StoreError: the artifact already exists or the folder cannot be written.
@@ -168,37 +309,66 @@ class LocalStore(LocalRegistryMixin, Store):
         if target.exists():
             raise StoreError(f"Artifact {rel!r} of run {run_id} already exists; artifacts are "
                              "write-once.")
-        target.parent.mkdir(parents=True, exist_ok=True)
+        if "/" in rel or run_id in self._held:  # else the artifacts folder exists already
+            target.parent.mkdir(parents=True, exist_ok=True)
+        if move:
+            try:
+                # rename() would replace an empty folder created at ``target`` meanwhile; each
+                # run is written by one process, which checked above that there is none.
+                os.rename(local_dir, target)
+                self._note(run_id)
+                return
+            except OSError:
+                pass  # another file system: copy below
         tmp = target.parent / f".tmp-{target.name}-{uuid.uuid4().hex}"
         try:
-            if move:
-                try:
-                    os.rename(local_dir, tmp)
-                except OSError:
-                    shutil.copytree(local_dir, tmp)
-            else:
-                shutil.copytree(local_dir, tmp)
+            shutil.copytree(local_dir, tmp)
             os.rename(tmp, target)
         except OSError as exc:
             shutil.rmtree(tmp, ignore_errors=True)
             raise StoreError(f"Cannot write artifact {rel!r} of run {run_id}: {exc}") from exc
+        if move:
+            shutil.rmtree(local_dir, ignore_errors=True)
+        self._note(run_id)
+
+    def log_files(self, run_id: str, artifact_path: str, files: Mapping[str, bytes | str]
+                  ) -> None:
+        """The folder is written under ``.staging`` and renamed into the run (straight into a
+        held run's folder, which nobody sees yet)."""
+        self._ensure()
+        held = self._held.get(run_id)
+        if held is not None:
+            rel = check_artifact_path(artifact_path)
+            target = Path(held[0]) / "artifacts" / rel
+            if target.exists():
+                raise StoreError(f"Artifact {rel!r} of run {run_id} already exists; artifacts "
+                                 "are write-once.")
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                write_files(target, files)
+            except OSError as exc:
+                raise StoreError(f"Cannot write artifact {rel!r} of run {run_id}: {exc}"
+                                 ) from exc
+            return
+        tmp = self.root / ".staging" / f"files-{uuid.uuid4().hex}"
+        try:
+            write_files(tmp, files)
+        except OSError as exc:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise StoreError(f"Cannot write artifact {artifact_path!r} of run {run_id}: "
+                             f"{exc}") from exc
+        try:
+            self.log_artifacts(run_id, tmp, artifact_path, move=True)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
 
     def get_run(self, run_id: str) -> Run:
-        run_dir = self._existing_run_dir(run_id)
+        run_dir = self._existing_run_dir(run_id, reading=True)
         info = observed(RunInfo.from_dict(_read_json(run_dir / "run.json")))
         history: dict[str, list[Metric]] = {}
-        try:
-            with open(run_dir / "metrics.jsonl", encoding="utf-8") as fh:
-                for line in fh:
-                    try:
-                        item = json.loads(line)
-                        metric = Metric(item["key"], float(item["value"]), int(item["step"]),
-                                        int(item["timestamp"]))
-                    except (ValueError, KeyError, TypeError):
-                        continue  # a line cut short by a killed process
-                    history.setdefault(metric.key, []).append(metric)
-        except FileNotFoundError:
-            pass
+        for metric in read_metrics(run_dir / "metrics.jsonl"):
+            history.setdefault(metric.key, []).append(metric)
         for values in history.values():
             values.sort(key=lambda m: (m.step, m.timestamp))
         artifacts_dir = run_dir / "artifacts"
@@ -217,13 +387,26 @@ class LocalStore(LocalRegistryMixin, Store):
 
     def search_runs(self, experiment: str | None = None, max_results: int | None = None
                     ) -> list[Run]:
-        infos = self.search_run_infos(experiment)
+        infos = self._infos(experiment, max_results)
         if max_results is not None:
             infos = infos[:max_results]
         return [self.get_run(i.run_id) for i in infos]
 
     def search_run_infos(self, experiment: str | None = None) -> list[RunInfo]:
-        """Run records only (``run.json``), newest first: no params, metrics or tags read."""
+        """Run records only, newest first: no params, metrics or tags read (from the index
+        when the store has one, else from every ``run.json``)."""
+        return self._infos(experiment, None)
+
+    def _infos(self, experiment: str | None, limit: int | None) -> list[RunInfo]:
+        index = self.run_index()
+        if index is not None:
+            try:
+                return index.infos(experiment, limit)
+            except (OSError, sqlite3.Error):
+                pass
+        return self._scan_infos(experiment)
+
+    def _scan_infos(self, experiment: str | None = None) -> list[RunInfo]:
         runs_dir = self.root / "runs"
         if not runs_dir.is_dir():
             return []
@@ -249,7 +432,7 @@ class LocalStore(LocalRegistryMixin, Store):
             StoreError: the artifact is a symbolic link leading out of the run's folder
                 (never followed: a store's contents stay inside the store).
         """
-        artifacts = self._existing_run_dir(run_id) / "artifacts"
+        artifacts = self._existing_run_dir(run_id, reading=True) / "artifacts"
         path = artifacts / check_artifact_path(artifact_path)
         if not path.exists():
             raise NotFoundError(f"Run {run_id} has no artifact {artifact_path!r}.")

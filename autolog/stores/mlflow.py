@@ -37,6 +37,7 @@ missing.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import posixpath
@@ -73,11 +74,49 @@ HIDDEN_TAGS = frozenset({RUN_ID_TAG, PARENT_TAG, HOST_TAG, PID_TAG, "mlflow.runN
 _TRANSIENT_CODES = frozenset({"TEMPORARILY_UNAVAILABLE", "REQUEST_LIMIT_EXCEEDED",
                               "RESOURCE_EXHAUSTED", "DEADLINE_EXCEEDED"})
 _PAGE = 1000
+# Files of one artifact folder uploaded at once.
+_UPLOADS = 8
 
 
 def tracking_uri_of(uri: str) -> str:
     """The MLflow tracking URI of a store URI (``mlflow+https://h`` -> ``https://h``)."""
     return uri[len("mlflow+"):] if uri.lower().startswith("mlflow+") else uri
+
+
+def _at_once(calls: list[Callable[[], None]]) -> None:
+    """Run ``calls`` on up to :data:`_UPLOADS` threads and wait; re-raise the first error.
+
+    Plain threads rather than a ``concurrent.futures`` pool: the writer's last flush runs at
+    interpreter exit, when such pools no longer take work.
+    """
+    if len(calls) < 2:
+        for call in calls:
+            call()
+        return
+    pending = list(calls)
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+
+    def work() -> None:
+        while True:
+            with lock:
+                if not pending or errors:
+                    return
+                call = pending.pop(0)
+            try:
+                call()
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller below
+                with lock:
+                    errors.append(exc)
+
+    threads = [threading.Thread(target=work, name="autolog-upload", daemon=True)
+               for _ in range(min(_UPLOADS, len(calls)))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
 
 
 def _transient_status(status: int | None) -> bool:
@@ -140,6 +179,8 @@ class MLflowStore(MLflowRegistryMixin, Store):
         self._artifacts: dict[str, set[str]] = {}
         self._experiment_ids: dict[str, str] = {}
         self._experiment_names: dict[str, str] = {}
+        # Artifact locations of the runs this instance created (MLflow run id -> URI).
+        self._repos: dict[str, str] = {}
 
     # -- plumbing -----------------------------------------------------------------------------
     def _rest_store(self) -> Any:
@@ -293,25 +334,28 @@ class MLflowStore(MLflowRegistryMixin, Store):
             parent = self._find(info.parent_run_id)
             if parent is not None:
                 tags["mlflow.parentRunId"] = parent
+        if info.run_id in self._ids:
+            raise StoreError(f"Run {info.run_id} already exists in the MLflow tracking server "
+                             f"{self.tracking_uri}.")
         attempted = False
 
         def create() -> Any:
             nonlocal attempted
-            # A retried create may find the run its lost first attempt made.
-            existing = self._search_tag(info.run_id, [exp_id])
-            if existing is not None:
-                if attempted:
+            if attempted:  # a retried create may find the run its lost first attempt made
+                existing = self._search_tag(info.run_id, [exp_id])
+                if existing is not None:
                     return existing
-                raise StoreError(f"Run {info.run_id} already exists in the MLflow tracking "
-                                 f"server {self.tracking_uri}.")
             attempted = True
             return self.client.create_run(exp_id, start_time=info.start_time, tags=tags,
-                                          run_name=info.name or None).info.run_id
+                                          run_name=info.name or None).info
 
-        mlflow_id = self._call(f"creating run {info.run_id}", create)
+        created = self._call(f"creating run {info.run_id}", create)
+        mlflow_id = created if isinstance(created, str) else created.run_id
         with self._lock:
             self._ids[info.run_id] = mlflow_id
             self._artifacts[mlflow_id] = set()
+            if not isinstance(created, str):  # uploads need no request to find the location
+                self._repos[mlflow_id] = created.artifact_uri
         if info.status != RunStatus.to_string(RunStatus.RUNNING) or info.end_time is not None:
             self.update_run(info.run_id, info.status, info.end_time)
 
@@ -366,7 +410,12 @@ class MLflowStore(MLflowRegistryMixin, Store):
             # MLmodel last: until it is there, the folder is not a model to any reader.
             files.sort(key=lambda p: p == source / "MLmodel")
             uploads = [(p, posixpath.join(rel, p.relative_to(source).as_posix())) for p in files]
-        for path, dest in uploads:
+        # The files at once (each upload is one request that waits on the server), the MLmodel
+        # after all of them.
+        last = [u for u in uploads if u[0].name == "MLmodel" and u[0].parent == source]
+        first = [u for u in uploads if u not in last]
+        _at_once([functools.partial(self._upload, mlflow_id, path, dest) for path, dest in first])
+        for path, dest in last:
             self._upload(mlflow_id, path, dest)
         known = self._artifacts.get(mlflow_id)
         if known is not None:
@@ -382,8 +431,15 @@ class MLflowStore(MLflowRegistryMixin, Store):
             finally:
                 shutil.rmtree(tmp, ignore_errors=True)
             return
-        self._call(f"uploading {dest}", self.client.log_artifact, mlflow_id, str(path),
-                   folder or None)
+        location = self._repos.get(mlflow_id)
+        if location is None:
+            self._call(f"uploading {dest}", self.client.log_artifact, mlflow_id, str(path),
+                       folder or None)
+            return
+        from mlflow.store.artifact.artifact_repository_registry import get_artifact_repository
+
+        repo = get_artifact_repository(location, tracking_uri=self.tracking_uri)
+        self._call(f"uploading {dest}", repo.log_artifact, str(path), folder or None)
 
     def get_run(self, run_id: str) -> Run:
         mlflow_id = self.mlflow_run_id(run_id)

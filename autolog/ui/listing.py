@@ -24,7 +24,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from autolog.runs import RUNNING, Run, RunInfo, is_system_metric
+from autolog.runs import RUNNING, Run, RunInfo, as_number, is_system_metric
 from autolog.stores.base import Store
 
 __all__ = ["ATTRIBUTES", "PAGE_SIZE", "Clause", "FilterError", "Listing", "RunReader",
@@ -99,20 +99,12 @@ def parse_filter(text: str | None) -> list[Clause]:
     return clauses
 
 
-def _as_float(value: Any) -> float | None:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return None if math.isnan(number) else number
-
-
 def _compare(actual: Any, op: str, expected: str) -> bool:
     if actual is None:
         return op == "!="
     if op == "~":
         return expected.lower() in str(actual).lower()
-    left, right = _as_float(actual), _as_float(expected)
+    left, right = as_number(actual), as_number(expected)
     pair: tuple[Any, Any] = (left, right) if left is not None and right is not None else (
         str(actual), expected)
     a, b = pair
@@ -213,7 +205,7 @@ def _ordered(items: Sequence[Any], value: Callable[[Any], Any], descending: bool
     pairs = [(value(i), i) for i in items]
     present = [(v, i) for v, i in pairs if v is not None]
     absent = [i for v, i in pairs if v is None]
-    numbers = [_as_float(v) for v, _ in present]
+    numbers = [as_number(v) for v, _ in present]
     keyed: list[tuple[Any, Any]]
     if all(n is not None for n in numbers):
         keyed = list(zip(numbers, (i for _, i in present), strict=True))
@@ -234,6 +226,40 @@ def _columns(runs: Sequence[Run], attr: str, limit: int, differing: bool) -> lis
     if differing:
         keys = [k for k in keys if len({getattr(r, attr).get(k) for r in runs}) > 1]
     return keys[:limit]
+
+
+def _listing(runs: list[Run], total: int, page: int, pages: int, read_all: bool,
+             sort_kind: str, sort_name: str, experiments: list[str]) -> Listing:
+    metric_columns = _columns(runs, "metrics", 6, differing=False)
+    param_columns = _columns(runs, "params", 4, differing=True)
+    if sort_kind == "metrics" and sort_name not in metric_columns:
+        metric_columns.insert(0, sort_name)
+    if sort_kind == "params" and sort_name not in param_columns:
+        param_columns.insert(0, sort_name)
+    return Listing(runs, total, page, pages, read_all, metric_columns, param_columns,
+                   experiments)
+
+
+def _from_index(store: Store, clauses: list[Clause], sort_kind: str, sort_name: str, *,
+                experiment: str | None, status: str | None, text: str | None,
+                descending: bool, page: int, page_size: int) -> Listing | None:
+    """The page from the store's index, when it keeps one (the local store: 100,000 runs
+    listed, filtered and sorted without reading them)."""
+    index = store.run_index()
+    if index is None:
+        return None
+    import sqlite3
+
+    try:
+        found, shown = index.page(experiment=experiment, status=status, text=text,
+                                  clauses=clauses, sort_kind=sort_kind, sort_name=sort_name,
+                                  descending=descending, page=page, page_size=page_size)
+    except (OSError, sqlite3.Error):
+        return None
+    pages = max(1, math.ceil(found.total / page_size))
+    read_all = any(c.needs_run for c in clauses) or sort_kind != "attribute"
+    return _listing(found.runs, found.total, shown, pages, read_all, sort_kind, sort_name,
+                    found.experiments)
 
 
 def list_runs(store: Store, reader: RunReader, *, experiment: str | None = None,
@@ -259,6 +285,11 @@ def list_runs(store: Store, reader: RunReader, *, experiment: str | None = None,
     clauses = parse_filter(filter_text)
     sort_kind, sort_name = _sort_key(sort)
     page_size = max(1, min(int(page_size), MAX_PAGE_SIZE))
+    indexed = _from_index(store, clauses, sort_kind, sort_name, experiment=experiment,
+                          status=status, text=text, descending=descending, page=page,
+                          page_size=page_size)
+    if indexed is not None:
+        return indexed
     infos = store.search_run_infos(None)
     experiments = sorted({i.experiment for i in infos})
     if experiment is not None:
@@ -291,11 +322,4 @@ def list_runs(store: Store, reader: RunReader, *, experiment: str | None = None,
         runs = [r for _, r in pairs[start:start + page_size]]
     else:
         runs = [reader.read(i) for i in infos[start:start + page_size]]
-    metric_columns = _columns(runs, "metrics", 6, differing=False)
-    param_columns = _columns(runs, "params", 4, differing=True)
-    if sort_kind == "metrics" and sort_name not in metric_columns:
-        metric_columns.insert(0, sort_name)
-    if sort_kind == "params" and sort_name not in param_columns:
-        param_columns.insert(0, sort_name)
-    return Listing(runs, total, page, pages, read_all, metric_columns, param_columns,
-                   experiments)
+    return _listing(runs, total, page, pages, read_all, sort_kind, sort_name, experiments)

@@ -106,6 +106,12 @@ def registered_names() -> tuple[list[str] | None, str | None]:
 
 @runs_bp.route("/")
 def experiments() -> str:
+    index = store().run_index()
+    if index is not None:  # counted by the store's index (the local store at scale)
+        found = index.experiments()
+        for group in found:
+            group["statuses"] = {**dict.fromkeys(STATUSES, 0), **group["statuses"]}
+        return render_template("experiments.html", experiments=found, statuses=STATUSES)
     groups: dict[str, dict[str, Any]] = {}
     for info in store().search_run_infos(None):
         group = groups.setdefault(info.experiment, {"name": info.experiment, "runs": 0,

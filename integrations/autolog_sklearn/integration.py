@@ -33,9 +33,10 @@ import time
 from types import ModuleType
 from typing import Any
 
-from autolog import activation, patching, safety, tracking
+from autolog import activation, patching, safety, tracking, writer
 from autolog.integration import Integration
 from autolog.model_logging import ModelCapture, NotRecorded, write_captured_model
+from autolog_sklearn.estimator_params import get_params
 
 __all__ = ["FIT_METHODS", "SklearnIntegration"]
 
@@ -141,7 +142,11 @@ class SklearnIntegration(Integration):
             recorder = FitRecorder(instance, wrapped.__name__, args, kwargs)
         with patching.recording():
             try:
-                result = wrapped(*args, **kwargs)
+                if recorder is None:
+                    result = wrapped(*args, **kwargs)
+                else:
+                    with writer.training():  # the writer holds back while the fit runs
+                        result = wrapped(*args, **kwargs)
             except BaseException:
                 if recorder is not None:
                     with safety.guard("ending a failed run"):
@@ -187,8 +192,11 @@ class FitRecorder:
         self.parity_data: Any = None
         self.digest: str | None = None
         self.notes: dict[str, str] = {}
+        # The example holds the first training rows: the model's output on it is the first
+        # rows of its predictions on the training input, which the metrics compute anyway.
+        self.example_from_X = False
         with safety.guard("recording the parameters"):
-            self.run.log_params(params.flatten(estimator.get_params(deep=True),
+            self.run.log_params(params.flatten(get_params(estimator),
                                                self.config.max_param_length))
         with safety.guard("reading the input example rows"):
             if self.config.input_example is not None:
@@ -196,6 +204,7 @@ class FitRecorder:
             elif self.config.log_input_example or self.config.log_signature:
                 try:
                     self.example = datasets.head(self.X, self.config.input_example_rows)
+                    self.example_from_X = self.example is not None
                 except datasets.NoRows as exc:
                     self.notes["autolog.input_example"] = f"not saved: {exc}"
                     self.notes["autolog.signature"] = "not inferred: no input example"
@@ -228,8 +237,10 @@ class FitRecorder:
         if self.owns_run:
             self.run.end(tracking.FINISHED)
 
-    def _on_model(self, fitted: Any) -> None:
-        """Writer: the training metrics, on the data the model was fitted on.
+    def _on_model(self, fitted: Any) -> Any:
+        """Writer: the training metrics, on the data the model was fitted on. Returns the
+        model's output on the example when the metrics computed it (the first rows of the
+        predictions on the training input), for the signature.
 
         Raises:
             NotRecorded: the input was an iterator (``fit`` consumed it), the data changed
@@ -237,9 +248,11 @@ class FitRecorder:
                 other data), or the model raised on its own training data.
         """
         if not self.config.log_metrics:
-            return
+            return None
+        import sklearn
+
         from autolog import datasets
-        from autolog_sklearn.metrics import training_metrics
+        from autolog_sklearn.metrics import evaluate
 
         if self.X is not None and not datasets.is_reiterable(self.X):
             raise NotRecorded("autolog.training_metrics", "not computed: the training input "
@@ -254,7 +267,11 @@ class FitRecorder:
         if not unchanged():
             raise changed
         try:
-            metrics = training_metrics(fitted, self.X, self.y, self.sample_weight)
+            # The fit validated X and its fingerprint says it is unchanged since: the
+            # predictions need not check it for NaN and infinity again, nor scikit-learn's
+            # functions their parameters (the config is the writer thread's own).
+            with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
+                metrics, prediction = evaluate(fitted, self.X, self.y, self.sample_weight)
         except Exception as exc:  # data changed while the metrics were computed: not ours
             if not unchanged():
                 raise changed from exc
@@ -262,6 +279,9 @@ class FitRecorder:
         if not unchanged():  # checked again: the program may change it meanwhile
             raise changed
         self.run.log_metrics(metrics)
+        if prediction is None or not self.example_from_X:
+            return None
+        return datasets.head(prediction, len(self.example))
 
     def _log_model(self, model: Any) -> None:
         from autolog_sklearn.flavor import FLAVOR
@@ -417,16 +437,6 @@ def _parity_sample(X: Any, rows: int = PARITY_ROWS) -> Any:
 
 def _write_cv_results(store: Any, run: Any, results: dict[str, Any]) -> None:
     import json
-    import shutil
-    import tempfile
-    from pathlib import Path
 
-    staging = store.staging_dir() if hasattr(store, "staging_dir") else None
-    work = Path(tempfile.mkdtemp(prefix="autolog-cv-", dir=staging))
-    try:
-        folder = work / "cv_results"
-        folder.mkdir()
-        (folder / "cv_results.json").write_text(json.dumps(results, default=str, indent=1))
-        store.log_artifacts(run.run_id, folder, "cv_results")
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    store.log_files(run.run_id, "cv_results",
+                    {"cv_results.json": json.dumps(results, default=str, indent=1)})

@@ -24,8 +24,9 @@ Targets, all undone by :meth:`TorchIntegration.remove`:
 * ``Optimizer.__init__`` — a new optimizer starts the search for its model;
 * ``register_module_forward_pre_hook``/``register_module_forward_hook`` — only while some
   optimizer's model is unknown (:mod:`autolog_torch.search`); then removed;
-* ``torch.autograd.backward`` (which ``Tensor.backward`` calls) — scalar losses, summed where
-  they live (no host-device sync);
+* ``torch.autograd.backward`` (which ``Tensor.backward`` calls) — scalar losses: a CPU loss read
+  at once, a device loss kept detached where it lives and summed once per epoch (no
+  host-device sync, no kernel launch per step);
 * the loss functions of ``torch.nn.functional`` (``nn.*Loss`` modules call them), only while
   the run's model is in eval mode — their scalar results are the validation loss;
 * ``Module.train`` — epoch boundaries of loops without a DataLoader, and the switch that
@@ -51,7 +52,7 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
-from autolog import activation, patching, safety, tracking
+from autolog import activation, patching, safety, tracking, writer
 from autolog.integration import Integration
 from autolog.runs import FAILED, FINISHED, KILLED
 from autolog_torch.recorder import PRIMARY, SECONDARY, TorchRun, last_exception
@@ -117,9 +118,9 @@ class TorchIntegration(Integration):
         self._model_of: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
         self._schedulers: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
         self._contender: _Contender | None = None
-        self._pending: Any = 0.0
+        # The scalar losses backward() ran on since the last optimizer step, detached.
+        self._pending: list[Any] = []
         self._scaled: tuple[Any, Any] | None = None  # (GradScaler output, the loss it scaled)
-        self._pending_n = 0
         self._iter_ref: Any = None  # weak reference to the newest DataLoader iterator
         self._in_loss = self._in_scheduler = False
         self._tensor: Any = object
@@ -160,6 +161,16 @@ class TorchIntegration(Integration):
         self.when_imported("torch.optim.lr_scheduler", self._patch_schedulers)
         self.when_imported("torch.amp.grad_scaler", self._patch_grad_scaler)
         tracking.end_run_hooks.append(self._end_hook)
+        # The writer thread starts now, while torch is being imported, rather than at the
+        # first optimizer step: a thread starting next to the step takes the GIL from it. The
+        # same for the system metrics' probe, which every PyTorch run samples at its start.
+        writer.get_writer().start()
+        if (activation.current_config() or activation.effective_config()
+                ).log_system_metrics != "off":
+            from autolog.context import sampler
+
+            with safety.guard("preparing the system metrics"):
+                sampler.prepare()
 
     def _arm_losses(self) -> None:
         """Wrap the loss functions: only while the run's model is in eval mode (validation)."""
@@ -258,8 +269,10 @@ class TorchIntegration(Integration):
     def _on_step(self, optimizer: Any, args: Any, kwargs: Any) -> None:
         try:
             run = self._run
-            loss, losses = self._pending, self._pending_n
-            self._pending_n = 0
+            loss = self._pending
+            if loss:
+                self._pending = []
+            losses = len(loss)
             if run is not None and optimizer is run.primary and self._contender is None:
                 if self._iter_ref is not run.seen_iter:
                     run.follow(self._iter_ref)
@@ -368,9 +381,10 @@ class TorchIntegration(Integration):
             if scaled is not None and loss is scaled[0]:
                 loss, self._scaled = scaled[1], None  # AMP: record the loss, not loss*scale
             if loss.numel() == 1:
-                value = loss.item() if loss.is_cpu else loss.detach().float()  # see _scalar
-                self._pending = value if self._pending_n == 0 else self._pending + value
-                self._pending_n += 1
+                # A CPU loss is read at once (item() is the cheapest way to keep it); a device
+                # loss is kept detached where it lives, without a read (a host-device sync) or
+                # an addition (a kernel launch) per step: the epoch sums them in one go.
+                self._pending.append(loss.item() if loss.is_cpu else loss.detach())
         except Exception as exc:  # noqa: BLE001
             self._fail("recording a training loss", exc)
         return result

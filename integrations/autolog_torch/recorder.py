@@ -1,10 +1,10 @@
 """One autologged PyTorch run: params at its start, metrics per epoch, the model at its end.
 
-The training thread only counts: steps, samples, and the scalar losses as they are (a Python
-float for a CPU loss, a detached device tensor otherwise, added up on the device). An epoch's
-metrics are read once, when the next epoch starts or the run ends: device values are copied to
-pinned host memory without blocking and read on the background writer after a CUDA event, so
-no step, and no epoch boundary, waits for the device.
+The training thread only counts: steps, samples, and the scalar losses (a float for a CPU loss;
+a device loss as a detached tensor where it lives, added up in one tensor operation per epoch,
+or per 256 losses). An epoch's metrics are read once, when the next epoch starts or the run
+ends: device values are copied to pinned host memory without blocking and read on the
+background writer after a CUDA event, so no step, and no epoch boundary, waits for the device.
 
 Metrics (MLflow step = epoch index, from 0): ``train_loss`` (mean of the losses ``backward()``
 was called on), ``val_loss`` (mean of the losses computed with the model in eval mode),
@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from autolog import heldout, safety, tracking
+from autolog import heldout, safety, tracking, writer
 from autolog import params as params_mod
 from autolog.config import Config
 from autolog.formats import torch as torch_format
@@ -43,6 +43,8 @@ PRIMARY = "primary"
 SECONDARY = "secondary"
 
 _WRAPPERS = ("DistributedDataParallel", "DataParallel", "OptimizedModule")
+# Losses an epoch keeps before adding them up into one tensor.
+_FOLD = 256
 
 
 def unwrap(model: Any) -> Any:
@@ -121,11 +123,26 @@ class Epoch:
         self.ended = started
         self.steps = 0
         self.samples = 0
-        self.loss: Any = 0.0
+        self.loss: list[Any] = []  # floats and detached device losses (see TorchRun.step)
         self.losses = 0
         self.val: Any = 0.0
         self.vals = 0
         self.lrs: list[Any] = []
+
+
+def _total(losses: list[Any]) -> Any:
+    """The sum of an epoch's losses: CPU losses are floats, summed here; device losses are
+    detached tensors, summed in one operation where they live (float32: an epoch's sum of
+    bf16/fp16 losses would saturate), the result a tensor to be read off the training thread."""
+    floats = [loss for loss in losses if isinstance(loss, float)]
+    tensors = [loss for loss in losses if not isinstance(loss, float)]
+    total = float(sum(floats))
+    if not tensors:
+        return total
+    import torch
+
+    summed = torch.stack([loss.reshape(()) for loss in tensors]).float().sum()
+    return summed + total if floats else summed
 
 
 class TorchRun:
@@ -153,6 +170,11 @@ class TorchRun:
         self.epoch: Epoch | None = Epoch(0, record.started if record else time.perf_counter())
         self.waiting: Epoch | None = None
         self.finished = False
+        # An epoch's training pass counts as training for the writer, which then holds its
+        # jobs back until the pass ends (writer.MAX_DEFER_S at most): the run's first steps
+        # do not wait for the GIL while the writer creates the run.
+        self._training = False
+        self._train(True)
         self.exc_at_start = last_exception()
         self.pid = os.getpid()
         parent = tracking.active_run()
@@ -206,8 +228,9 @@ class TorchRun:
         self.loader_batch = _loader_batch(iterator) or self.batch_size
         self.loader_driven = True
 
-    def step(self, loss: Any, losses: int) -> None:
-        """Count one optimizer step with the ``losses`` backward losses summed in ``loss``."""
+    def step(self, loss: list[Any], losses: int) -> None:
+        """Count one optimizer step with the ``losses`` scalar losses backward() ran on since
+        the last one (``loss``: those tensors, detached)."""
         iterator = self.iter_ref() if self.iter_ref is not None else None
         yielded = iterator._num_yielded if iterator is not None else 0
         if iterator is not None and yielded < self.yielded:  # restarted (persistent workers)
@@ -223,8 +246,10 @@ class TorchRun:
             epoch.samples += (yielded - self.yielded) * self.loader_batch
             self.yielded = yielded
         if losses:
-            epoch.loss = loss if epoch.losses == 0 else epoch.loss + loss
+            epoch.loss.extend(loss)
             epoch.losses += losses
+            if len(epoch.loss) >= _FOLD:  # a bounded list: one tensor op per _FOLD losses
+                epoch.loss[:] = [_total(epoch.loss)]
         if self.pass_len is not None and yielded >= self.pass_len and iterator is not None:
             epoch.samples -= _short_last_batch(iterator, self.pass_len, self.loader_batch)
             self.close_epoch()  # this step used the pass's last batch
@@ -248,8 +273,18 @@ class TorchRun:
         if self.waiting is not None:
             self._emit(self.waiting)
         self.waiting, self.epoch = epoch, None
+        self._train(False)
+
+    def _train(self, on: bool) -> None:
+        if on != self._training:
+            self._training = on
+            if on:
+                writer.get_writer().training_started()
+            else:
+                writer.get_writer().training_ended()
 
     def _begin_epoch(self) -> Epoch:
+        self._train(True)
         started = time.perf_counter()
         if self.waiting is not None:
             started = self.waiting.ended
@@ -269,7 +304,7 @@ class TorchRun:
             fixed["samples_per_s"] = epoch.samples / elapsed
         sums: list[tuple[str, Any, int]] = []
         if epoch.losses:
-            sums.append(("train_loss", epoch.loss, epoch.losses))
+            sums.append(("train_loss", _total(epoch.loss), epoch.losses))
         if epoch.vals:
             sums.append(("val_loss", epoch.val, epoch.vals))
         for i, lr in enumerate(epoch.lrs):
@@ -332,6 +367,7 @@ class TorchRun:
         if self.finished:
             return
         self.finished = True
+        self._train(False)
         with safety.guard(f"ending the PyTorch run of {type(self.inner).__name__}"):
             self.close_epoch()
             if self.waiting is not None:

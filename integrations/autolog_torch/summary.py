@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-import tempfile
-from pathlib import Path
 from typing import Any
 
 __all__ = [
@@ -63,13 +60,4 @@ def summarize(module: Any) -> str:
 def write_text_artifact(store: Any, run_id: str, artifact_path: str,
                         files: dict[str, str]) -> None:
     """Writer job: put ``files`` (name -> text) in one artifact folder of the run."""
-    staging = store.staging_dir() if hasattr(store, "staging_dir") else None
-    work = Path(tempfile.mkdtemp(prefix="autolog-torch-", dir=staging))
-    try:
-        folder = work / artifact_path
-        folder.mkdir()
-        for name, text in files.items():
-            (folder / name).write_text(text, encoding="utf-8")
-        store.log_artifacts(run_id, folder, artifact_path)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    store.log_files(run_id, artifact_path, files)

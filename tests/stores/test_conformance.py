@@ -30,12 +30,14 @@ def model_folder(tmp_path):
     """A real model folder (scikit-learn, logged by autolog) and data to check predictions."""
     from sklearn.linear_model import LinearRegression
 
+    from autolog.loading import resolve_model_uri
+
     rng = np.random.default_rng(0)
     X = rng.normal(size=(40, 3))
     y = X @ np.array([1.5, -2.0, 0.5]) + 0.1
     model = LinearRegression().fit(X, y)
     uri = autolog.log_model(model, input_example=X[:5])
-    return autolog.loading.resolve_model_uri(uri), X, model.predict(X)
+    return resolve_model_uri(uri), X, model.predict(X)
 
 
 # -- runs ---------------------------------------------------------------------------------------
@@ -144,7 +146,37 @@ def test_search_results_carry_params_metrics_and_tags(any_store, experiment):
                                                          {"acc": 0.75})
 
 
+def test_a_run_created_with_its_first_batch(any_store, experiment):
+    info = RunInfo(new_run_id(), experiment, "whole", start_time=T0, host="h", pid=1)
+    any_store.create_run_with(info, params={"C": "0.5"}, tags={"k": "v"},
+                              metrics=[Metric("loss", 0.5, 0, T0), Metric("loss", 0.25, 1, T0)])
+    run = any_store.get_run(info.run_id)
+    assert run.info == info
+    assert (run.params, run.tags, run.metrics) == ({"C": "0.5"}, {"k": "v"}, {"loss": 0.25})
+    assert [m.value for m in run.metric_history["loss"]] == [0.5, 0.25]
+    with pytest.raises(StoreError):
+        any_store.create_run_with(info)
+
+
+def test_a_run_created_ended(any_store, experiment):
+    info = RunInfo(new_run_id(), experiment, "done", start_time=T0, status=FINISHED,
+                   end_time=T0 + 1000)
+    any_store.create_run_with(info, params={"a": "1"})
+    assert any_store.get_run(info.run_id).info == info
+
+
 # -- artifacts ----------------------------------------------------------------------------------
+def test_files_from_memory_become_an_artifact_folder(any_store, experiment):
+    info = _new_run(any_store, experiment)
+    any_store.log_files(info.run_id, "notes", {"a.txt": "caf\u00e9\n", "sub/b.bin": b"\x00\x01"})
+    assert any_store.get_run(info.run_id).artifacts == ["notes"]
+    local = Path(any_store.download_artifacts(info.run_id, "notes"))
+    assert (local / "a.txt").read_text(encoding="utf-8") == "caf\u00e9\n"
+    assert (local / "sub" / "b.bin").read_bytes() == b"\x00\x01"
+    with pytest.raises(StoreError, match="write-once"):
+        any_store.log_files(info.run_id, "notes", {"c.txt": "x"})
+
+
 def test_small_files_as_one_artifact_folder(any_store, experiment):
     info = _new_run(any_store, experiment)
     any_store.log_files(info.run_id, "environment", {"pip-freeze.txt": "numpy==2.0\n",

@@ -89,16 +89,24 @@ def test_pagination_sort_and_filter(many_runs: tuple[LocalStore, list[str]]) -> 
     assert sorted(_run_ids(failed)) == sorted(ids[i] for i in range(0, 100, 7))
 
 
-def test_listing_reads_only_the_shown_page(many_runs: tuple[LocalStore, list[str]]) -> None:
-    store, _ = many_runs
-    reads: list[str] = []
+def _counting(root: Path, reads: list[str], indexed: bool) -> LocalStore:
+    """A local store that notes every run it reads (and keeps no index unless ``indexed``)."""
 
     class Counting(LocalStore):
         def get_run(self, run_id: str) -> Any:
             reads.append(run_id)
             return super().get_run(run_id)
 
-    counting = Counting(store.root)
+        def run_index(self) -> Any:  # without it: the path of stores that keep no index
+            return super().run_index() if indexed else None
+
+    return Counting(root)
+
+
+def test_listing_reads_only_the_shown_page(many_runs: tuple[LocalStore, list[str]]) -> None:
+    store, _ = many_runs
+    reads: list[str] = []
+    counting = _counting(store.root, reads, indexed=False)
     reader = RunReader(counting)
     listing = list_runs(counting, reader, page=2, page_size=20)
     assert len(listing.runs) == 20 and len(reads) == 20 and not listing.read_all
@@ -108,6 +116,77 @@ def test_listing_reads_only_the_shown_page(many_runs: tuple[LocalStore, list[str
     reads.clear()
     list_runs(counting, reader, filter_text="metrics.m > 50", page=3, page_size=20)
     assert reads == []  # finished runs are not read again
+
+
+class _NoIndex(LocalStore):
+    def run_index(self) -> None:
+        return None
+
+
+@pytest.mark.parametrize("query", [
+    {}, {"page": 2, "page_size": 20}, {"page": 99}, {"experiment": "big"},
+    {"status": "FAILED"}, {"text": "RUN-01"}, {"sort": "name", "descending": False},
+    {"sort": "status"}, {"sort": "duration", "descending": False}, {"sort": "experiment"},
+    {"sort": "metrics.m"}, {"sort": "metrics.m", "descending": False, "page": 3},
+    {"sort": "params.p"}, {"sort": "tags.t", "descending": False},
+    {"filter_text": "metrics.m > 50"}, {"filter_text": "metrics.m >= 100 and params.p = 1"},
+    {"filter_text": "params.p != 1"}, {"filter_text": "metrics.m != 30"},
+    {"filter_text": "params.p ~ 2", "sort": "metrics.m"}, {"filter_text": "tags.t = x1"},
+    {"filter_text": "name ~ run-1 and status = finished"}, {"filter_text": "metrics.m < 1e1"},
+    {"filter_text": "model = LinearModel"}, {"filter_text": "params.p > a"},
+])
+def test_the_index_lists_what_reading_every_run_lists(
+        many_runs: tuple[LocalStore, list[str]], query: dict[str, Any]) -> None:
+    """The SQLite index and the reading of the run folders give the same page."""
+    store, ids = many_runs
+    for i, run_id in enumerate(ids[:40]):  # tags, some numeric, for tag sorts and filters
+        store.log_batch(run_id, tags={"t": f"x{i % 4}" if i % 5 else str(i),
+                                      **({"autolog.model_class": "LinearModel"}
+                                         if i % 6 == 0 else {})})
+    plain = _NoIndex(store.root)
+    expected = list_runs(plain, RunReader(plain), **query)
+    got = list_runs(store, RunReader(store), **query)
+    assert [r.run_id for r in got.runs] == [r.run_id for r in expected.runs]
+    assert [(r.params, r.metrics, r.tags, r.info) for r in got.runs] == [
+        (r.params, r.metrics, r.tags, r.info) for r in expected.runs]
+    assert (got.total, got.page, got.pages, got.experiments, got.metric_columns,
+            got.param_columns) == (expected.total, expected.page, expected.pages,
+                                   expected.experiments, expected.metric_columns,
+                                   expected.param_columns)
+
+
+def test_the_index_reads_no_run_and_follows_every_writer(
+        many_runs: tuple[LocalStore, list[str]], tmp_path: Path) -> None:
+    store, ids = many_runs
+    reads: list[str] = []
+    counting = _counting(store.root, reads, indexed=True)
+    listing = list_runs(counting, RunReader(counting), sort="metrics.m", page=2, page_size=20)
+    assert reads == [] and len(listing.runs) == 20
+    # Another process's writes: a metric logged, a run ended, a new run, a run removed.
+    other = LocalStore(store.root)
+    other.log_batch(ids[5], metrics=[Metric("m", 1e6, 1, 2)])
+    new = RunInfo(new_run_id(), "big", "run-new", start_time=1_800_000_000_000)
+    other.create_run_with(new, metrics=[Metric("m", -5.0, 0, 1)])
+    top = list_runs(counting, RunReader(counting), sort="metrics.m", page_size=3)
+    assert [r.run_id for r in top.runs][0] == ids[5] and top.total == 121
+    import shutil
+
+    shutil.rmtree(store.root / "runs" / ids[7])  # by hand: only the runs folder tells
+    assert list_runs(counting, RunReader(counting)).total == 120
+    first = list_runs(counting, RunReader(counting), page_size=1)
+    assert first.runs[0].run_id == new.run_id and first.runs[0].status == "RUNNING"
+    other.update_run(new.run_id, FINISHED, 1_800_000_000_500)
+    first = list_runs(counting, RunReader(counting), page_size=1)
+    assert first.runs[0].status == FINISHED
+    # The index file gone or damaged: rebuilt from the folders.
+    index_file = store.root / ".index" / "runs-v1.sqlite"
+    counting.run_index().close()
+    index_file.write_bytes(b"not a database")
+    for suffix in ("-wal", "-shm"):
+        (store.root / ".index" / f"runs-v1.sqlite{suffix}").unlink(missing_ok=True)
+    again = _counting(store.root, reads, indexed=True)
+    assert list_runs(again, RunReader(again)).total == 120
+    assert reads == []
 
 
 def test_search_run_infos_matches_the_default(many_runs: tuple[LocalStore, list[str]]) -> None:

@@ -80,3 +80,37 @@ def test_constant_target_score_is_the_models_own():
     got = training_metrics(model, X, y)
     assert np.isnan(got["training_r2"])
     assert got["training_score"] == pytest.approx(model.score(X, y))
+
+
+@pytest.mark.parametrize("labels", [np.array([3, 7, 11]), np.array([0.5, 1.5, 2.5]),
+                                    np.array(["a", "b", "c"])])
+def test_a_class_never_predicted_weighs_nothing(labels):
+    """Label codes taken from the model's classes (numbers) or found in the data (others)
+    give scikit-learn's values, also for a class the model never predicts."""
+    from sklearn.dummy import DummyClassifier
+
+    X = np.zeros((30, 2))
+    y = labels[np.array([0] * 15 + [1] * 10 + [2] * 5)]
+    model = DummyClassifier(strategy="most_frequent").fit(X, y)
+    got = training_metrics(model, X, y)
+    # scikit-learn's functions call float labels continuous: its references use the codes
+    codes, pred = np.searchsorted(labels, y), np.searchsorted(labels, model.predict(X))
+    assert got["training_accuracy"] == pytest.approx(metrics.accuracy_score(codes, pred))
+    for name, fn in (("precision", metrics.precision_score), ("recall", metrics.recall_score),
+                     ("f1", metrics.f1_score)):
+        expected = fn(codes, pred, average="weighted", zero_division=0)
+        assert got[f"training_{name}"] == pytest.approx(expected), name
+    assert got["training_roc_auc"] == pytest.approx(metrics.roc_auc_score(
+        codes, model.predict_proba(X), multi_class="ovr", average="weighted"))
+
+
+def test_tied_scores_give_scikit_learns_auc():
+    from autolog_sklearn.metrics import _binary_auc
+
+    rng = np.random.default_rng(3)
+    for _ in range(50):
+        n = int(rng.integers(2, 40))
+        y = rng.integers(0, 2, n)
+        y[0], y[1] = 0, 1
+        score = rng.integers(0, 4, n).astype(float)
+        assert _binary_auc(y == 1, score) == pytest.approx(metrics.roc_auc_score(y, score))

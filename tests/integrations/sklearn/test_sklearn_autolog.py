@@ -384,3 +384,27 @@ def test_secret_named_params_are_redacted(store):
     run = _runs(store)[0]
     assert run.params["api_token"] == "***REDACTED***"
     assert run.params["depth"] == "3"
+
+
+@pytest.mark.parametrize("make", [
+    lambda: LogisticRegression(),
+    lambda: LinearRegression(),
+    lambda: _mixed_model(),
+    lambda: make_pipeline(StandardScaler(), LogisticRegression()),
+])
+def test_signature_from_the_training_predictions_is_the_one_of_the_example(store, make,
+                                                                           mixed_frame):
+    """The writer reuses the first rows of the metrics' predictions for the signature's
+    output: the signature is the one inferred from predicting on the example itself."""
+    from autolog.signature import infer_signature
+
+    frame, y = mixed_frame
+    model = make()
+    X = frame if isinstance(model, Pipeline) and "pre" in model.named_steps else (
+        frame[["count", "score"]].to_numpy())
+    target = y if not isinstance(model, LinearRegression) else frame["score"].to_numpy()
+    model.fit(X, target)
+    folder = read_model_folder(_runs(store)[0].model_path)
+    example = X[:5] if not hasattr(X, "iloc") else X.iloc[:5]
+    assert folder.signature().to_dict() == infer_signature(example,
+                                                           model.predict(example)).to_dict()
