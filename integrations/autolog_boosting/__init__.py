@@ -10,6 +10,6 @@ Written against :mod:`autolog.plugin` only, like the plugins themselves; a third
 would keep such code in its own package.
 """
 
-from autolog_boosting.recorder import TrainingRun, arguments, metric_name
+from autolog_boosting.recorder import TrainingRun, metric_name, record_train
 
-__all__ = ["TrainingRun", "arguments", "metric_name"]
+__all__ = ["TrainingRun", "metric_name", "record_train"]

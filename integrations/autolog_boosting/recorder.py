@@ -1,12 +1,14 @@
 """One native training call of a gradient-boosting library, recorded as one run.
 
-The wrapper's part is :func:`record_training`: only the user's own outermost call records (a
-call made by the library itself, or inside another recorded call, passes through); the user's
-function runs untouched, its exception propagates unchanged and ends the run FAILED; a failure
-of autolog's is one :class:`~autolog.plugin.AutologWarning`.
+:func:`record_train` is the wrapper's part: the call's arguments are bound by name (so that
+autolog's callback can be added to a copy of ``callbacks`` however it was passed) and handed
+to the core's :func:`~autolog.plugin.recorded_call`, which owns the safety (pass-through when
+off or nested, the user's exception unchanged and the run FAILED, autolog's failures one
+warning). A call that the library makes itself (its ``cv``, its scikit-learn wrapper's
+``fit``) records nothing.
 
-The library's part is a *session* (an object with ``fail()`` and ``finish(result)``) built by
-the plugin from the call's arguments, which keeps a :class:`TrainingRun`:
+The library's part is a *session* (``fail()``, ``finish(result)``) built by the plugin from the
+call's arguments, which keeps a :class:`TrainingRun`:
 
 * parameters: the library's params dict and the call's own arguments (``num_boost_round``,
   ``early_stopping_rounds``...), flattened as the core flattens every parameter;
@@ -24,87 +26,58 @@ import inspect
 import json
 import time
 from collections.abc import Callable, Mapping
-from typing import Any, Protocol
+from typing import Any
 
 from autolog.plugin import (
     FAILED,
     FINISHED,
     ActiveRun,
     ModelCapture,
+    Recording,
     active_run,
-    caller_module,
     current_config,
     datasets,
     effective_config,
-    guard,
-    is_enabled,
     params,
-    recording,
-    should_record,
+    patching,
+    recorded_call,
+    safety,
     write_captured_model,
-    writer_training,
 )
 
-__all__ = ["PARITY_ROWS", "Session", "TrainingRun", "arguments", "metric_name",
-           "parity_rows", "record_training"]
+__all__ = ["PARITY_ROWS", "TrainingRun", "metric_name", "parity_rows", "record_train",
+           "with_defaults"]
 
 #: Rows of training input kept for the ONNX parity check (format "onnx" or "both").
 PARITY_ROWS = 1000
 
 
-class Session(Protocol):
-    """What a plugin builds for one recorded call."""
+def record_train(wrapped: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any],
+                 library: str, start: Callable[[dict[str, Any]], Recording]) -> Any:
+    """Call ``library``'s ``train`` (``wrapped``) as a recorded training call.
 
-    def fail(self) -> None: ...
-
-    def finish(self, result: Any) -> None: ...
-
-
-Begin = Callable[[tuple[Any, ...], dict[str, Any]],
-                 tuple[Session, tuple[Any, ...], dict[str, Any]]]
-
-
-def record_training(wrapped: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any],
-                    library: str, begin: Begin) -> Any:
-    """Call ``wrapped(*args, **kwargs)`` as a recorded training call of ``library``.
-
-    ``begin(args, kwargs)`` returns the session and the arguments to call with (the same ones
-    plus autolog's callback); if it fails, the call runs as given and is not recorded.
+    ``start(call)`` gets the call's arguments by name, may change them (add autolog's
+    callback) and returns the session; the call is then made with them.
     """
-    if not should_record() or not is_enabled():
-        return wrapped(*args, **kwargs)
-    caller = caller_module()
-    if caller is not None and caller.partition(".")[0] == library:
-        with recording():  # the library's own call (its cv, its sklearn wrapper): no run
-            return wrapped(*args, **kwargs)
-    session: Session | None = None
-    with guard(f"starting a run for {library}.train"):
-        session, args, kwargs = begin(args, kwargs)
-    with recording():
-        try:
-            with writer_training():  # the writer holds back while the model trains
-                result = wrapped(*args, **kwargs)
-        except BaseException:
-            if session is not None:
-                with guard("ending a failed run"):
-                    session.fail()
-            raise
-    if session is not None:
-        with guard(f"recording {library}.train"):
-            session.finish(result)
-    return result
+    try:
+        call = dict(inspect.signature(wrapped).bind(*args, **kwargs).arguments)
+    except TypeError:
+        return wrapped(*args, **kwargs)  # the call itself says what is wrong with it
+
+    def begin() -> Recording | None:
+        caller = patching.caller_module()
+        if caller is not None and caller.partition(".")[0] == library:
+            return None  # the library's own call: it runs unrecorded
+        return start(call)
+
+    return recorded_call(wrapped, (), call, begin, f"{library}.train")
 
 
-def arguments(function: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
-              ) -> inspect.BoundArguments:
-    """The call's arguments by name, defaults filled in.
-
-    Raises:
-        TypeError: the arguments do not fit ``function`` (the call itself will say so).
-    """
-    bound = inspect.signature(function).bind(*args, **kwargs)
+def with_defaults(function: Callable[..., Any], call: Mapping[str, Any]) -> dict[str, Any]:
+    """``call`` (arguments by name) with ``function``'s defaults for the rest."""
+    bound = inspect.signature(function).bind(**call)
     bound.apply_defaults()
-    return bound
+    return dict(bound.arguments)
 
 
 def metric_name(name: str) -> str:
@@ -141,7 +114,7 @@ class TrainingRun:
             "autolog.fit_method": "train",
             f"autolog.library.{distribution}": version,
         })
-        with guard("recording the parameters"):
+        with safety.guard("recording the parameters"):
             self.run.log_params(params.flatten({**booster_params, **call_params},
                                                self.config.max_param_length))
         self.history: list[dict[str, float]] = []
@@ -188,7 +161,7 @@ class TrainingRun:
             run.log_metrics(stopping)
             if best_index is not None and 0 <= best_index < len(self.history):
                 run.log_metrics(self.history[best_index], step=len(self.history))
-        with guard("reading the feature importance"):
+        with safety.guard("reading the feature importance"):
             tables = importance()
             if tables:
                 files = {f"feature_importance_{kind}.json": json.dumps(values, indent=1)
@@ -196,7 +169,7 @@ class TrainingRun:
                 run.submit("writing the feature importance of run",
                            lambda store: store.log_files(run.run_id, "feature_importance", files))
         if config.log_models:
-            with guard("snapshotting the model"):
+            with safety.guard("snapshotting the model"):
                 captured = capture()
                 if captured is not None:
                     captured.notes.update(self.notes)

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from autolog.errors import ModelFolderError
-from autolog.plugin import Flavor, FlavorLoader
+from autolog.plugin import Flavor, FlavorLoader, pickle_format
 
 __all__ = ["BOOSTER_FLAVOR", "ESTIMATOR_FLAVOR", "LOADER", "MODEL_FILE", "booster_of"]
 
@@ -88,22 +88,10 @@ BOOSTER_FLAVOR = Flavor(
 )
 
 
-def _pickle(model: Any) -> bytes:
-    import cloudpickle
-
-    return cloudpickle.dumps(model)  # type: ignore[no-any-return]
-
-
-def _unpickle(data: bytes) -> Any:
-    import pickle
-
-    return pickle.loads(data)  # noqa: S301 - our own snapshot, made in this process
-
-
 ESTIMATOR_FLAVOR = Flavor(
     name="lightgbm",
-    serialize=_pickle,
-    deserialize=_unpickle,
+    serialize=pickle_format.dumps,
+    deserialize=pickle_format.loads,
     files=_files,
     predict=predict,
     base_requirements=("lightgbm",),

@@ -18,9 +18,9 @@ from __future__ import annotations
 from types import ModuleType
 from typing import Any
 
-from autolog.plugin import Integration, guard, internal_error
-from autolog_boosting import TrainingRun, arguments
-from autolog_boosting.recorder import parity_rows, record_training
+from autolog.plugin import Integration, safety
+from autolog_boosting import TrainingRun
+from autolog_boosting.recorder import parity_rows, record_train, with_defaults
 from autolog_lightgbm.flavor import BOOSTER_FLAVOR, ESTIMATOR_FLAVOR
 
 __all__ = ["IMPORTANCE_TYPES", "LightGBMIntegration"]
@@ -59,8 +59,8 @@ class LightGBMIntegration(Integration):
 
     def _train(self, wrapped: Any, instance: Any, args: tuple[Any, ...],
                kwargs: dict[str, Any]) -> Any:
-        return record_training(wrapped, args, kwargs, "lightgbm",
-                               lambda a, k: _Training.begin(wrapped, a, k))
+        return record_train(wrapped, args, kwargs, "lightgbm",
+                            lambda call: _Training.begin(wrapped, call))
 
 
 def _raw_data(train_set: Any) -> Any:
@@ -87,34 +87,32 @@ class _Training:
         self.training = training
         self.example: Any = None
         self.parity_data: Any = None
-        with guard("reading the input example rows"):
+        with safety.guard("reading the input example rows"):
             self.example = training.example_rows(
                 lambda k: datasets.head(_raw_data(train_set), k))
         if training.wants_parity_data:
-            with guard("sampling rows for the ONNX parity check"):
+            with safety.guard("sampling rows for the ONNX parity check"):
                 try:
                     self.parity_data = parity_rows(_raw_data(train_set))
                 except ValueError:
                     self.parity_data = None
         if training.config.log_datasets:
-            with guard("reading the training data's shape"):
+            with safety.guard("reading the training data's shape"):
                 shape = getattr(_raw_data(train_set), "shape", None)
                 if shape is not None:
                     training.run.log_params({"dataset.shape": list(shape)})
 
     @classmethod
-    def begin(cls, train: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
-              ) -> tuple[_Training, tuple[Any, ...], dict[str, Any]]:
+    def begin(cls, train: Any, call: dict[str, Any]) -> _Training:
         import lightgbm
 
-        bound = arguments(train, args, kwargs)
-        values = bound.arguments
+        values = with_defaults(train, call)
         training = TrainingRun("lightgbm", "lightgbm", lightgbm.__version__, "Booster",
                                dict(values["params"] or {}),
                                {k: v for k, v in values.items() if k not in UNLOGGED})
         session = cls(training, values["train_set"])
-        values["callbacks"] = [*(values["callbacks"] or ()), _Callback(training)]
-        return session, bound.args, bound.kwargs
+        call["callbacks"] = [*(values["callbacks"] or ()), _Callback(training)]
+        return session
 
     def fail(self) -> None:
         self.training.fail()
@@ -154,4 +152,4 @@ class _Callback:
                 f"{item[0]}-{item[1]}": item[2] for item in env.evaluation_result_list or ()})
         except Exception as exc:  # noqa: BLE001 - autolog's failure: one warning
             self.failed = True
-            internal_error("logging the evaluation results of an iteration", exc)
+            safety.internal_error("logging the evaluation results of an iteration", exc)

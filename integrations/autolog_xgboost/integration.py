@@ -19,9 +19,9 @@ from __future__ import annotations
 from types import ModuleType
 from typing import Any
 
-from autolog.plugin import Integration, guard, internal_error
-from autolog_boosting import TrainingRun, arguments
-from autolog_boosting.recorder import parity_rows, record_training
+from autolog.plugin import Integration, safety
+from autolog_boosting import TrainingRun
+from autolog_boosting.recorder import parity_rows, record_train, with_defaults
 from autolog_xgboost.flavor import BOOSTER_FLAVOR, estimator_flavor
 
 __all__ = ["IMPORTANCE_TYPES", "XGBoostIntegration"]
@@ -60,8 +60,8 @@ class XGBoostIntegration(Integration):
 
     def _train(self, wrapped: Any, instance: Any, args: tuple[Any, ...],
                kwargs: dict[str, Any]) -> Any:
-        return record_training(wrapped, args, kwargs, "xgboost",
-                               lambda a, k: _Training.begin(wrapped, a, k))
+        return record_train(wrapped, args, kwargs, "xgboost",
+                            lambda call: _Training.begin(wrapped, call))
 
 
 def _params_dict(value: Any) -> dict[str, Any]:
@@ -106,29 +106,27 @@ class _Training:
         self.example: Any = None
         self.parity_data: Any = None
         n = int(dtrain.num_row())
-        with guard("reading the input example rows"):
+        with safety.guard("reading the input example rows"):
             self.example = training.example_rows(lambda k: dmatrix_rows(dtrain, list(range(
                 min(k, n)))))
         if training.wants_parity_data:
-            with guard("sampling rows for the ONNX parity check"):
+            with safety.guard("sampling rows for the ONNX parity check"):
                 step = max(1, n // 1000)
                 self.parity_data = parity_rows(dmatrix_rows(dtrain, list(range(0, n, step))))
         if training.config.log_datasets:
             training.run.log_params({"dataset.shape": [n, int(dtrain.num_col())]})
 
     @classmethod
-    def begin(cls, train: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
-              ) -> tuple[_Training, tuple[Any, ...], dict[str, Any]]:
+    def begin(cls, train: Any, call: dict[str, Any]) -> _Training:
         import xgboost
 
-        bound = arguments(train, args, kwargs)
-        values = bound.arguments
+        values = with_defaults(train, call)
         training = TrainingRun("xgboost", "xgboost", xgboost.__version__, "Booster",
                                _params_dict(values["params"]),
                                {k: v for k, v in values.items() if k not in UNLOGGED})
         session = cls(training, values["dtrain"])
-        values["callbacks"] = [*(values["callbacks"] or ()), _callback(training)]
-        return session, bound.args, bound.kwargs
+        call["callbacks"] = [*(values["callbacks"] or ()), _callback(training)]
+        return session
 
     def fail(self) -> None:
         self.training.fail()
@@ -168,7 +166,7 @@ def _callback(training: TrainingRun) -> Any:
                 })
             except Exception as exc:  # noqa: BLE001 - autolog's failure: one warning
                 self.failed = True
-                internal_error("logging the evaluation results of an iteration", exc)
+                safety.internal_error("logging the evaluation results of an iteration", exc)
             return False
 
     return AutologCallback()
