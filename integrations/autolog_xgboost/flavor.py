@@ -15,7 +15,6 @@ a folder cannot make the loader import other code.
 
 from __future__ import annotations
 
-import functools
 import importlib
 import os
 import tempfile
@@ -103,9 +102,18 @@ def _estimator_bytes(model: Any) -> bytes:
         return path.read_bytes()
 
 
-@functools.cache
+_ESTIMATOR_FLAVORS: dict[type, Flavor] = {}
+
+
 def estimator_flavor(cls: type) -> Flavor:
     """The flavor of an XGBoost scikit-learn wrapper class (one per class, kept)."""
+    found = _ESTIMATOR_FLAVORS.get(cls)
+    if found is None:
+        found = _ESTIMATOR_FLAVORS.setdefault(cls, _estimator_flavor(cls))
+    return found
+
+
+def _estimator_flavor(cls: type) -> Flavor:
     def from_bytes(data: bytes) -> Any:
         model = cls()
         model.load_model(bytearray(data))
