@@ -393,6 +393,8 @@ def native_flavor(model: Any) -> Any:
     The entry point's name is the package's import name, so the integration is found by the
     name of the class's top-level package; it is asked only when that package is imported.
     """
+    # Outside autolog.plugin until the core exports a flavor_for that prefers the model's own
+    # package (see /work/helpers/reports/plugins-needs.md): a marked, temporary workaround.
     from autolog.integration import discover
 
     package = type(model).__module__.partition(".")[0]
