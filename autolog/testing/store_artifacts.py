@@ -145,6 +145,6 @@ class ArtifactsTests(StoreFixtures):
             done.set()
             reader.join(timeout=60)
         assert not partial, f"a reader saw MLmodel before these files were whole: {partial[0]}"
-        for reader in (store, reader_store):
-            assert _files(Path(reader.download_artifacts(info.run_id, "model"))) == expected
-            assert reader.get_run(info.run_id).model_path
+        for each in (store, reader_store):
+            assert _files(Path(each.download_artifacts(info.run_id, "model"))) == expected
+            assert each.get_run(info.run_id).model_path

@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -160,16 +161,19 @@ class RegistryTests(StoreFixtures):
         assert store.search_model_versions(name) == []
         run = run_with_model(store, experiment, model_folder.path)
         autolog.register_model(f"runs:/{run}/model", name, store=store)
-        for call in (lambda: store.get_model_version(name, 99),
-                     lambda: store.set_model_alias(name, "prod", 99),
-                     lambda: store.download_model_version(name, 99),
-                     lambda: store.delete_model_version(name, 99)):
+        calls: tuple[Callable[[], object], ...] = (
+            lambda: store.get_model_version(name, 99),
+            lambda: store.set_model_alias(name, "prod", 99),
+            lambda: store.download_model_version(name, 99),
+            lambda: store.delete_model_version(name, 99))
+        for call in calls:
             with pytest.raises(NotFoundError, match="99"):
                 call()
         store.delete_registered_model(name)
-        for call in (lambda: store.get_registered_model(name),
-                     lambda: store.delete_registered_model(name),
-                     lambda: store.get_model_version(name, 1)):
+        calls = (lambda: store.get_registered_model(name),
+                 lambda: store.delete_registered_model(name),
+                 lambda: store.get_model_version(name, 1))
+        for call in calls:
             with pytest.raises(NotFoundError, match=name):
                 call()
 
