@@ -97,9 +97,13 @@ class ActiveRun:
         self.store_uri = store_uri
         # A remote store's runs are written in lanes (see autolog.writer): a run and its
         # children in one, so that a child finds its parent created.
+        remote = _remote(store_uri)
         self._lane: str | None = (
-            (parent._lane if parent is not None else self.info.run_id)
-            if _remote(store_uri) else None)
+            (parent._lane if parent is not None else self.info.run_id) if remote else None)
+        if remote:  # its backend imported here, on the user's thread, never on the writer's
+            from autolog.stores import import_backend
+
+            import_backend(store_uri)
         self.user_created = user_created
         self.has_model = False
         self.ended = False

@@ -26,7 +26,8 @@ if TYPE_CHECKING:
     from autolog.entrypoints import EntryPoint
     from autolog.stores.base import Store
 
-__all__ = ["KNOWN_SCHEMES", "Store", "check_scheme", "open_store", "parse_store_uri"]
+__all__ = ["KNOWN_SCHEMES", "Store", "check_scheme", "import_backend", "open_store",
+           "parse_store_uri"]
 
 
 def __getattr__(name: str) -> object:
@@ -92,6 +93,34 @@ def _load(target: str) -> type[Store]:
 
     module, _, attr = target.partition(":")
     return getattr(importlib.import_module(module), attr)  # type: ignore[no-any-return]
+
+
+_imported_schemes: set[str] = set()
+
+
+def import_backend(uri: str) -> None:
+    """Import the module of the store that handles ``uri`` on the calling thread, once.
+
+    A run calls it where it is created, on the user's thread: a backend imported later on the
+    writer thread (``mlflow`` and what it imports, polars among them) would be half-imported
+    while the user's code runs, and a library that looks a module up in ``sys.modules`` (as
+    scikit-learn does for polars) would find it half-initialized and fail. Errors are left for
+    :func:`open_store` to report where the store is used.
+    """
+    try:
+        scheme, _ = parse_store_uri(uri)
+    except ConfigError:
+        return
+    if scheme in _imported_schemes:
+        return
+    _imported_schemes.add(scheme)
+    try:
+        if scheme in KNOWN_SCHEMES:
+            _load(KNOWN_SCHEMES[scheme][0])
+        elif scheme in _plugins():
+            _plugins()[scheme].load()
+    except Exception:  # noqa: BLE001 - reported by open_store, where the store is used
+        return
 
 
 def check_scheme(uri: str) -> None:

@@ -173,3 +173,37 @@ def test_retry_policy_gives_up_on_refusals_and_after_its_budget():
         RetryPolicy(attempts=20, first_delay_s=0.1, max_delay_s=0.1, total_s=0.3).call(
             fn, lambda e: True)
     assert 3 <= len(calls) <= 7
+
+
+def test_mlflow_is_imported_by_the_thread_that_starts_a_run_not_by_the_writer(tmp_path):
+    """The writer importing mlflow (which imports polars) while the user's code runs let
+    scikit-learn find polars half-initialized in sys.modules: an intermittent failure of the
+    user's fit. The backend is imported where the run is created, on the user's thread."""
+    import json
+    import textwrap
+
+    from tests.helpers import run_python
+
+    code = textwrap.dedent(f"""
+        import json, sys, threading
+        importers = []
+
+        class Spy:
+            def find_spec(self, name, path=None, target=None):
+                if name in ("mlflow", "polars"):
+                    importers.append([name, threading.current_thread().name])
+                return None
+
+        sys.meta_path.insert(0, Spy())
+        import autolog
+        autolog.enable(store="http://127.0.0.1:{free_port()}", testing=False)
+        from sklearn.linear_model import LinearRegression
+        LinearRegression().fit([[0.0], [1.0], [2.0]], [0.0, 1.0, 2.0])
+        autolog.flush()
+        print(json.dumps(importers))
+    """)
+    result = run_python(code, env={"AUTOLOG_STORE": str(tmp_path / "unused")})
+    assert result.returncode == 0, result.stderr
+    importers = json.loads(result.stdout.strip().splitlines()[-1])
+    assert ["mlflow", "MainThread"] in importers, importers
+    assert all(thread == "MainThread" for _, thread in importers), importers
