@@ -173,7 +173,7 @@ def fill_model_folder(folder: Path, spec: ModelSpec, *, run_id: str | None,
     Raises:
         OSError: a file could not be written (the caller removes ``folder``).
     """
-    from autolog import __version__
+    from autolog._version import __version__
     from autolog.environment import python_version, write_environment_files
 
     folder = Path(folder)
