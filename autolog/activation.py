@@ -75,11 +75,9 @@ def _on_import(name: str, module: ModuleType) -> None:
             _skipped[name] = problem
             safety.warn(f"autolog: {problem}; it is not autologged.")
             return
-        integration.applied = True  # before apply(): its when_imported() hooks check it
         try:
-            integration.apply(module)
+            integration.activate(module)
         except Exception as exc:  # noqa: BLE001 - a broken integration must not break import
-            integration.remove()
             safety.internal_error(f"patching {name}", exc)
 
 
@@ -90,20 +88,18 @@ def _load(name: str, module: ModuleType) -> Integration | None:
     entry_point = discover().get(name)
     if entry_point is None:
         return None
+    from autolog.errors import PluginError
+    from autolog.integration import validate
+
     try:
-        integration: Integration = entry_point.load()()
+        integration: Integration = validate(entry_point.load(), entry_point)()
+    except PluginError as exc:
+        safety.warn(f"autolog: {exc} It is not loaded.")
+        return None
     except Exception as exc:  # noqa: BLE001 - a broken plugin must not break the import
         safety.internal_error(f"loading the integration {name!r} ({entry_point.value})", exc)
         return None
     _integrations[name] = integration
-    target = getattr(integration, "module", None)
-    if target != module.__name__:
-        safety.warn(f"autolog: the integration entry point {name} = {entry_point.value} patches "
-                    f"the module {target!r}: an entry point of the group "
-                    "'autolog.integrations' must be named after the module it patches. It is "
-                    "not loaded.")
-        del _integrations[name]
-        return None
     return integration
 
 
@@ -163,7 +159,7 @@ def enable(**options: Any) -> Config:
 def _remove_integrations(which: Any) -> None:
     for name, integration in list(_integrations.items()):
         if integration.applied and which(name):
-            integration.remove()
+            integration.deactivate()
 
 
 def disable() -> None:

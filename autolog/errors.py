@@ -31,6 +31,7 @@ __all__ = [
     "InvalidNameError",
     "ModelFolderError",
     "NotFoundError",
+    "PluginError",
     "SchemaMismatchError",
     "StoreError",
     "StoreUnavailableError",
@@ -85,3 +86,10 @@ class SchemaMismatchError(AutologError, ValueError):
 
 class ConversionError(AutologError):
     """A model could not be converted to another format."""
+
+
+class PluginError(AutologError):
+    """An installed plugin (an integration or a flavor loader) breaks the plugin contract.
+
+    The message names the entry point and what to fix.
+    """

@@ -16,6 +16,15 @@ integration costs nothing in a program that never imports its framework::
     xgboost = "autolog_xgboost:XGBoostIntegration"   # XGBoostIntegration.module == "xgboost"
 
 An integration can be blocked by name with the option ``disabled_integrations``.
+
+The base class owns the lifecycle: the core calls :meth:`Integration.activate` (which calls
+the subclass's :meth:`~Integration.apply`) and :meth:`Integration.deactivate` (which calls
+:meth:`~Integration.remove`); :attr:`Integration.applied` is read-only. An integration that
+keeps a run open across calls (PyTorch's training loop) overrides
+:meth:`Integration.on_end_run`, which the core calls whenever runs are ended. Hooks a framework
+undoes with a handle of its own go into the same :class:`~autolog.patching.PatchSet`
+(``self.patches.hold(handle)``). A plugin that breaks the contract is refused when its
+framework is imported, with one warning naming its entry point (:func:`validate`).
 """
 
 from __future__ import annotations
@@ -30,7 +39,8 @@ if TYPE_CHECKING:
 
     from autolog.entrypoints import EntryPoint
 
-__all__ = ["ENTRY_POINT_GROUP", "Integration", "discover", "loaded_classes", "version_problem"]
+__all__ = ["ENTRY_POINT_GROUP", "Integration", "discover", "loaded_classes", "validate",
+           "version_problem"]
 
 ENTRY_POINT_GROUP = "autolog.integrations"
 
@@ -51,8 +61,51 @@ class Integration(abc.ABC):
         from autolog.patching import PatchSet
 
         self.patches = PatchSet()
-        self.applied = False
+        self._applied = False
         self._modules_done: set[str] = set()
+
+    @property
+    def applied(self) -> bool:
+        """True between :meth:`activate` and :meth:`deactivate` (set only by the base class)."""
+        return self._applied
+
+    def activate(self, module: ModuleType) -> None:
+        """Apply the integration to its freshly imported framework (called by the core once).
+
+        If :meth:`apply` raises, everything it patched is undone and the exception propagates
+        (the core turns it into one warning).
+        """
+        if self._applied:
+            return
+        self._applied = True  # before apply(): its when_imported() hooks check it
+        try:
+            self.apply(module)
+            if self._overrides_on_end_run():
+                from autolog import tracking
+
+                tracking.add_end_run_hook(self.on_end_run)
+        except BaseException:
+            self.deactivate()
+            raise
+
+    def deactivate(self) -> None:
+        """Undo everything :meth:`activate` did (called by the core at ``disable()``)."""
+        if self._overrides_on_end_run():
+            from autolog import tracking
+
+            tracking.remove_end_run_hook(self.on_end_run)
+        try:
+            self.remove()
+        finally:
+            self._applied = False
+            self._modules_done.clear()
+
+    def _overrides_on_end_run(self) -> bool:
+        return type(self).on_end_run is not Integration.on_end_run
+
+    def on_end_run(self) -> None:  # noqa: B027 - an optional hook, not an abstract method
+        """Runs are being ended (``autolog.end_run()``, ``disable()``, interpreter exit): end
+        any run this integration holds open. The default holds none."""
 
     def when_imported(self, module_name: str, apply: Callable[[ModuleType], None]) -> None:
         """Run ``apply(module)`` once ``module_name`` is imported (now, if it already is).
@@ -74,10 +127,8 @@ class Integration(abc.ABC):
         """Patch the framework (``module`` is the freshly imported :attr:`module`)."""
 
     def remove(self) -> None:
-        """Undo every patch. Subclasses that hold other state extend this."""
+        """Undo every patch. Subclasses that hold other state extend this (and call it)."""
         self.patches.revert_all()
-        self.applied = False
-        self._modules_done.clear()
 
 
 def version_problem(integration: Integration) -> str | None:
@@ -97,6 +148,42 @@ def version_problem(integration: Integration) -> str | None:
         return (f"{integration.distribution} {installed} is not supported by the "
                 f"{integration.name!r} integration (supported: {integration.supported})")
     return None
+
+
+def validate(obj: object, entry_point: EntryPoint) -> type[Integration]:
+    """``obj`` (what ``entry_point`` loaded) as an integration class, checked against the
+    contract.
+
+    Raises:
+        PluginError: naming the entry point and what is wrong with it.
+    """
+    from autolog.errors import PluginError
+
+    where = f"the integration entry point {entry_point.name} = {entry_point.value}"
+    if not (isinstance(obj, type) and issubclass(obj, Integration)):
+        raise PluginError(f"{where} names {obj!r}, which is not a subclass of "
+                          "autolog.plugin.Integration.")
+    missing = [attr for attr in ("name", "module", "distribution")
+               if not isinstance(getattr(obj, attr, None), str) or not getattr(obj, attr)]
+    if missing:
+        raise PluginError(f"{where}: {obj.__name__} must set the class variable(s) "
+                          f"{', '.join(missing)} (a non-empty string each).")
+    if obj.module != entry_point.name:
+        raise PluginError(f"{where} patches the module {obj.module!r}: an entry point of the "
+                          f"group {ENTRY_POINT_GROUP!r} must be named after the module it "
+                          f"patches ({obj.module} = {entry_point.value}).")
+    if getattr(obj, "__abstractmethods__", None):
+        raise PluginError(f"{where}: {obj.__name__} does not implement "
+                          f"{', '.join(sorted(obj.__abstractmethods__))}.")
+    if obj.supported:
+        from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+        try:
+            SpecifierSet(obj.supported)
+        except InvalidSpecifier:
+            raise PluginError(f"{where}: supported = {obj.supported!r} is not a PEP 440 "
+                              "version specifier (e.g. '>=2.0,<4').") from None
+    return obj
 
 
 def discover() -> dict[str, EntryPoint]:

@@ -14,20 +14,16 @@ against the MLmodel's ``metadata.checksums`` (MLflow's own folders carry none).
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from autolog.errors import ModelFolderError, UnsafeFormatError
+from autolog import flavors
+from autolog.errors import ModelFolderError, PluginError, UnsafeFormatError
+from autolog.flavors import FlavorLoader
 from autolog.model_folder import ModelFolder, read_model_folder, verify_checksums
 from autolog.uris import folder_path, parse_run_uri
 
 __all__ = ["LoadedModel", "load_model", "resolve_model_uri"]
-
-# flavor name -> (format name, pickled?)
-_FLAVOR_FORMATS = {"sklearn": ("pickle", True), "pytorch": ("torch", True),
-                   "onnx": ("onnx", False)}
-
 
 def resolve_model_uri(uri: str | os.PathLike[str]) -> Path:
     """The local folder that ``uri`` names.
@@ -49,40 +45,18 @@ def resolve_model_uri(uri: str | os.PathLike[str]) -> Path:
     return folder_path(text)
 
 
-def _load_sklearn(folder: ModelFolder, conf: dict[str, Any]) -> Any:
-    from autolog.formats import pickle as pickle_format
-
-    name = conf.get("pickled_model", "model.pkl")
-    verify_checksums(folder, [name])
-    return pickle_format.load_file(folder.file(name), conf.get("serialization_format",
-                                                               "cloudpickle"))
-
-
-def _load_torch(folder: ModelFolder, conf: dict[str, Any]) -> Any:
-    from autolog.formats import torch as torch_format
-
-    return torch_format.load(folder, conf)
-
-
-def _load_onnx(folder: ModelFolder, conf: dict[str, Any]) -> Any:
-    from autolog.formats import onnx as onnx_format
-
-    verify_checksums(folder, [conf.get("data", "model.onnx")])
-    return onnx_format.load(folder, conf)
-
-
-_LOADERS: dict[str, Callable[[ModelFolder, dict[str, Any]], Any]] = {
-    "sklearn": _load_sklearn, "pytorch": _load_torch, "onnx": _load_onnx,
-}
-
-
 class LoadedModel:
-    """A loaded model. ``predict`` enforces the signature; ``native`` is the real model."""
+    """A loaded model. ``predict`` enforces the signature; ``native`` is the real model.
 
-    def __init__(self, folder: ModelFolder, flavor: str, native: Any) -> None:
+    ``flavor`` is the MLmodel flavor it was loaded from ("sklearn", "pytorch", "onnx", or a
+    plugin's), ``format`` ``"native"`` or ``"onnx"``.
+    """
+
+    def __init__(self, folder: ModelFolder, loader: FlavorLoader, native: Any) -> None:
         self.folder = folder
-        self.flavor = flavor
-        self.format = _FLAVOR_FORMATS[flavor][0]
+        self.loader = loader
+        self.flavor = loader.name
+        self.format = loader.format
         self.native = native
         self.signature = folder.signature()
 
@@ -111,25 +85,43 @@ class LoadedModel:
             from autolog.signature import enforce
 
             data = enforce(self.signature.inputs, data)
-        if self.flavor == "sklearn":
-            if hasattr(self.native, "predict"):
-                return self.native.predict(data)
-            return self.native.transform(data)
-        return self.native.predict(data)
+        return self.loader.predict(self.native, data)
 
     def __repr__(self) -> str:
         return f"<LoadedModel {self.flavor} from {self.path}>"
 
 
+def _loaders(folder: ModelFolder) -> tuple[list[FlavorLoader], list[str]]:
+    """Loaders of the folder's flavors, native ones first; and why others cannot load."""
+    found, problems = [], []
+    for name in folder.flavors:
+        if name == "python_function":
+            continue
+        try:
+            found_loader = flavors.loader(name)
+        except PluginError as exc:
+            problems.append(str(exc))
+            continue
+        if found_loader is None:
+            problems.append(f"no installed package loads the {name!r} flavor")
+        else:
+            found.append(found_loader)
+    found.sort(key=lambda ld: not ld.native)  # stable: MLmodel order among the rest
+    return found, problems
+
+
 def load_model(uri: str | os.PathLike[str], *, format: str | None = None,
-               allow_pickle: bool = True) -> LoadedModel:
+               flavor: str | None = None, allow_pickle: bool = True) -> LoadedModel:
     """Load a model folder.
 
     Parameters:
         uri: a folder, ``file://``, ``runs:/`` or ``models:/`` URI.
-        format: ``"pickle"``, ``"torch"`` or ``"onnx"`` to pick one of the folder's formats;
-            by default the native one, else ONNX.
-        allow_pickle: False refuses formats that unpickle (pickle, torch) — only ONNX loads.
+        format: ``"native"`` (the framework's own format; ``"pickle"`` is accepted too) or
+            ``"onnx"``, to pick one of the folder's formats; by default the native one, else
+            ONNX.
+        flavor: an exact MLmodel flavor name ("sklearn", "pytorch", "xgboost", ...).
+        allow_pickle: False refuses formats that unpickle (pickle, torch): only formats that
+            run no code from the file load (ONNX, a plugin's native file formats).
 
     Returns:
         A :class:`LoadedModel`.
@@ -139,35 +131,44 @@ def load_model(uri: str | os.PathLike[str], *, format: str | None = None,
         ModelFolderError: a malformed folder, or no flavor autolog can load.
         ChecksumError: a model file was modified after it was logged.
         UnsafeFormatError: only pickled formats and ``allow_pickle=False``.
+        PluginError: the plugin that loads the asked-for flavor is broken.
     """
     folder = read_model_folder(resolve_model_uri(uri))
-    # MLmodel keys are sorted, so "onnx" comes before "pytorch"/"sklearn": put native first.
-    available = sorted((f for f in folder.flavors if f in _LOADERS), key=lambda f: f == "onnx")
+    candidates, problems = _loaders(folder)
+    if flavor is not None:
+        if flavor not in folder.flavors:
+            raise ModelFolderError(f"{folder.path} has no {flavor!r} flavor (it has: "
+                                   f"{', '.join(folder.flavors)}).")
+        chosen = flavors.loader(flavor)
+        if chosen is None:
+            raise ModelFolderError(f"No installed package loads the {flavor!r} flavor of "
+                                   f"{folder.path} (loadable here: {', '.join(flavors.known())}).")
+        candidates = [chosen]
     if format is not None:
-        known = sorted({fmt for fmt, _ in _FLAVOR_FORMATS.values()})
-        if format not in known:
-            raise ValueError(f"Unknown format {format!r}; choose one of {', '.join(known)}.")
-        candidates = [f for f in available if _FLAVOR_FORMATS[f][0] == format]
+        wanted = flavors.format_of(format)
+        have = ", ".join(sorted({ld.format for ld in candidates})) or "none"
+        candidates = [ld for ld in candidates if ld.format == wanted]
         if not candidates:
-            have = ", ".join(_FLAVOR_FORMATS[f][0] for f in available) or "none"
-            raise ModelFolderError(f"{folder.path} has no {format!r} format (it has: {have}).")
-    else:
-        candidates = available
+            raise ModelFolderError(f"{folder.path} has no {wanted!r} format autolog can load "
+                                   f"(it has: {have}).")
     if not allow_pickle:
-        safe = [f for f in candidates if not _FLAVOR_FORMATS[f][1]]
+        safe = [ld for ld in candidates if not ld.pickled]
         if not safe:
             raise UnsafeFormatError(
                 f"{folder.path} holds only pickled formats "
-                f"({', '.join(_FLAVOR_FORMATS[f][0] for f in candidates) or 'none'}) and "
+                f"({', '.join(ld.name for ld in candidates) or 'none'}) and "
                 "allow_pickle=False. Log the model with format='onnx' or 'both', or load it "
                 "with allow_pickle=True if you trust its source."
             )
         candidates = safe
     if not candidates:
+        why = "; ".join(problems) or "it lists no model flavor"
         raise ModelFolderError(
             f"{folder.path} has no flavor autolog can load (flavors: "
-            f"{', '.join(folder.flavors)}; loadable: {', '.join(_LOADERS)})."
+            f"{', '.join(folder.flavors)}; {why}). Install the plugin of that flavor, or load "
+            "the folder with MLflow."
         )
-    flavor = candidates[0]
-    native = _LOADERS[flavor](folder, folder.flavors[flavor])
-    return LoadedModel(folder, flavor, native)
+    chosen_loader = candidates[0]
+    conf = folder.flavors[chosen_loader.name]
+    verify_checksums(folder, chosen_loader.model_files(conf))
+    return LoadedModel(folder, chosen_loader, chosen_loader.load(folder, conf))

@@ -58,8 +58,10 @@ class Flavor:
         files: (snapshot bytes, model) -> (native flavor dict, python_function keys, files).
         predict: (model, data) -> output, used for the output signature.
         base_requirements: distributions always pinned (e.g. "scikit-learn", "cloudpickle").
-        converters: format name -> callable(model, capture, config, folder_files) used by
-            non-native formats such as ONNX (added by :mod:`autolog.formats`).
+        extras: ``{"onnx_converter": "module:function"}`` adds ONNX (see
+            :mod:`autolog.formats.onnx`).
+        snapshot_file, load_file: see below.
+        pickled_snapshot: the snapshot is a pickle whose globals name the requirements.
     """
 
     name: str
@@ -75,6 +77,9 @@ class Flavor:
     # of the bytes, and the file is moved (not copied) into the folder.
     snapshot_file: str | None = None
     load_file: Callable[[Path], Any] | None = None
+    # The snapshot is a plain (cloud)pickle: the modules its globals come from are pinned as
+    # requirements (read while it is loaded back on the writer).
+    pickled_snapshot: bool = False
 
 
 @dataclass
@@ -174,7 +179,7 @@ def build_spec(capture: ModelCapture, model: Any, config: Config,
     with safety.guard("inferring the signature"):
         signature = _infer_signature(capture, model, config, example_output)
     modules = capture.requirement_modules
-    if modules is None and isinstance(capture.snapshot, bytes) and capture.flavor.name == "sklearn":
+    if modules is None and isinstance(capture.snapshot, bytes) and capture.flavor.pickled_snapshot:
         modules = modules_in_pickle(capture.snapshot)
     requirements = pinned_requirements(
         modules or set(),
@@ -220,7 +225,7 @@ def _load_snapshot(capture: ModelCapture, folder: Path) -> Any:
     capture.snapshot_sha256 = sha256_bytes(data)
     # From now on the snapshot is the file.
     capture.snapshot = path  # type: ignore[assignment]
-    if flavor.name == "sklearn":
+    if flavor.pickled_snapshot:  # its globals name the modules to pin
         from autolog.environment import modules_in_pickle
 
         if len(data) <= _LOAD_FROM_BYTES:
@@ -247,7 +252,7 @@ def write_captured_model(run: Any, capture: ModelCapture, config: Config,
     import uuid
 
     store = run.store()
-    staging = store.staging_dir() if hasattr(store, "staging_dir") else None
+    staging = store.staging_dir()
     if staging is not None:
         folder = Path(staging) / f"model-{uuid.uuid4().hex}"
         folder.mkdir()

@@ -334,7 +334,7 @@ class PatchSet:
     """The patches of one integration, reverted together (last applied, first reverted)."""
 
     def __init__(self) -> None:
-        self._patches: list[Patch | CellPatch] = []
+        self._patches: list[Patch | CellPatch | _HeldHandle] = []
 
     def __len__(self) -> int:
         return len(self._patches)
@@ -348,6 +348,25 @@ class PatchSet:
         """:func:`wrap_attribute` and remember the patch."""
         return self.add(wrap_attribute(owner, name, wrapper))
 
+    def hold(self, handle: Any) -> Any:
+        """Remember a framework's own undo handle (anything with ``remove()``, such as a torch
+        hook's ``RemovableHandle``): :meth:`revert_all` removes it in turn with the patches.
+        Returns ``handle``."""
+        self._patches.append(_HeldHandle(handle))
+        return handle
+
     def revert_all(self) -> None:
         while self._patches:
             self._patches.pop().revert()
+
+
+class _HeldHandle:
+    """A :class:`PatchSet` entry that undoes by calling the handle's ``remove()``."""
+
+    __slots__ = ("handle",)
+
+    def __init__(self, handle: Any) -> None:
+        self.handle = handle
+
+    def revert(self) -> None:
+        self.handle.remove()

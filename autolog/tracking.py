@@ -36,7 +36,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from autolog.stores.base import Store
 
-__all__ = ["ActiveRun", "active_run", "end_open_runs", "end_run", "last_runs", "start_run"]
+__all__ = ["ActiveRun", "active_run", "add_end_run_hook", "end_open_runs", "end_run", "last_runs",
+           "remove_end_run_hook", "start_run"]
 
 _current: contextvars.ContextVar[ActiveRun | None] = contextvars.ContextVar(
     "autolog_active_run", default=None
@@ -46,7 +47,21 @@ _open_lock = threading.Lock()
 # Runs whose record was completed, newest last (the notebook summary reads these).
 _finished_log: list[str] = []
 # Called by end_run() so that integrations holding implicit runs (torch) can close them.
-end_run_hooks: list[Callable[[], None]] = []
+# Called when runs end through end_run()/end_open_runs(): integrations' on_end_run methods,
+# registered by autolog.integration.Integration.activate (not a module global to append to).
+_end_run_hooks: list[Callable[[], None]] = []
+
+
+def add_end_run_hook(hook: Callable[[], None]) -> None:
+    """Call ``hook()`` whenever :func:`end_run` or :func:`end_open_runs` runs (once per hook)."""
+    if hook not in _end_run_hooks:
+        _end_run_hooks.append(hook)
+
+
+def remove_end_run_hook(hook: Callable[[], None]) -> None:
+    """Undo :func:`add_end_run_hook` (a hook not added is ignored)."""
+    if hook in _end_run_hooks:
+        _end_run_hooks.remove(hook)
 
 
 @functools.lru_cache(maxsize=1)
@@ -331,8 +346,9 @@ def active_run() -> ActiveRun | None:
 
 def end_run(status: str = FINISHED) -> None:
     """End the innermost active run and any run an integration holds open (e.g. PyTorch's)."""
-    for hook in list(end_run_hooks):
-        hook()
+    for hook in list(_end_run_hooks):
+        with safety.guard("ending an integration's open run"):
+            hook()
     run = _current.get()
     if run is not None:
         run.end(status)
@@ -340,8 +356,9 @@ def end_run(status: str = FINISHED) -> None:
 
 def end_open_runs() -> None:
     """End every run still open in this process (at disable() and interpreter exit)."""
-    for hook in list(end_run_hooks):
-        hook()
+    for hook in list(_end_run_hooks):
+        with safety.guard("ending an integration's open run"):
+            hook()
     with _open_lock:
         runs = list(_open.values())
     for run in runs:

@@ -44,3 +44,12 @@ def make_git_repo(path: Path, files: dict[str, str], remote: str | None = None) 
     if remote is not None:
         git(path, "remote", "add", "origin", remote)
     return git(path, "rev-parse", "HEAD")
+
+
+def fake_distribution(root: Path, name: str, entry_points: str) -> None:
+    """An installed distribution ``name`` 1.0 in ``root`` (a sys.path folder) declaring
+    ``entry_points`` (the text of an ``entry_points.txt``)."""
+    info = root / f"{name}-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text(entry_points)

@@ -9,7 +9,8 @@ import click
 
 from autolog.config import OPTIONS
 
-__all__ = ["echo_json", "input_options", "open_cli_store", "print_table", "store_option"]
+__all__ = ["echo_json", "input_options", "load_options", "open_cli_store", "print_table",
+           "store_option"]
 
 
 def store_option(func: Any) -> Any:
@@ -28,6 +29,24 @@ def input_options(func: Any) -> Any:
     return click.option("--input", "-i", "input_path", required=True,
                         type=click.Path(exists=True, dir_okay=False),
                         help="Data: .csv, .tsv, .parquet, .json, .jsonl or .npy.")(func)
+
+
+def load_options(func: Any) -> Any:
+    """``--format``, ``--flavor`` and ``--no-pickle``: which of a model folder's formats loads.
+
+    The command receives ``model_format``, ``flavor`` and ``no_pickle``. Any flavor an
+    installed plugin loads is accepted (``autolog.flavors``); a folder without it is a clear
+    error from :func:`autolog.load_model`.
+    """
+    no_pickle = click.option("--no-pickle", is_flag=True,
+                             help="Refuse formats that unpickle (ONNX, a plugin's own files).")
+    flavor = click.option("--flavor", default=None, metavar="NAME",
+                          help="Load this MLmodel flavor (sklearn, pytorch, onnx, a plugin's).")
+    func = flavor(no_pickle(func))
+    return click.option("--format", "model_format",
+                        type=click.Choice(["native", "onnx", "pickle", "torch"]), default=None,
+                        help="Load the native format or ONNX (default: native, else ONNX); "
+                             "'pickle' and 'torch' mean native.")(func)
 
 
 def open_cli_store(store: str | None) -> Any:

@@ -6,7 +6,14 @@ from typing import Any
 
 import click
 
-from autolog.cli.common import echo_json, input_options, open_cli_store, print_table, store_option
+from autolog.cli.common import (
+    echo_json,
+    input_options,
+    load_options,
+    open_cli_store,
+    print_table,
+    store_option,
+)
 
 __all__ = ["evaluate"]
 
@@ -46,13 +53,12 @@ def _split(data: Any, target: str | None, target_path: str | None) -> tuple[Any,
               help="Dataset name: metrics are logged as <metric>_<name>.")
 @click.option("--task", type=click.Choice(["classification", "regression"]), default=None,
               help="Default: from the model, else from the targets and predictions.")
-@click.option("--format", "model_format", type=click.Choice(["pickle", "torch", "onnx"]),
-              default=None, help="Which of the model's formats to load.")
-@click.option("--no-pickle", is_flag=True, help="Refuse formats that unpickle (ONNX only).")
+@load_options
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def evaluate(store: str | None, model_uri: str, input_path: str, target: str | None,
              target_path: str | None, name: str, task: str | None, input_format: str | None,
-             model_format: str | None, no_pickle: bool, as_json: bool) -> None:
+             model_format: str | None, flavor: str | None, no_pickle: bool,
+             as_json: bool) -> None:
     """Evaluate MODEL_URI (models:/name/1, models:/name@alias, runs:/..., a folder) on held-out
     data and log the metrics to the model's run (or a new evaluation run).
 
@@ -69,7 +75,7 @@ def evaluate(store: str | None, model_uri: str, input_path: str, target: str | N
     X, y = _split(data, target, target_path)
     result = run_evaluation(model_uri, X, y, name=name, task=task,
                             store=open_cli_store(store), format=model_format,
-                            allow_pickle=not no_pickle)
+                            flavor=flavor, allow_pickle=not no_pickle)
     writer.flush()
     if as_json:
         echo_json({"model": model_uri, "name": result.name, "task": result.task,

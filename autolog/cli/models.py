@@ -14,7 +14,14 @@ from typing import Any
 
 import click
 
-from autolog.cli.common import echo_json, input_options, open_cli_store, print_table, store_option
+from autolog.cli.common import (
+    echo_json,
+    input_options,
+    load_options,
+    open_cli_store,
+    print_table,
+    store_option,
+)
 from autolog.cli.data_files import OUTPUT_FORMATS
 
 __all__ = ["models", "predict"]
@@ -360,9 +367,7 @@ def _model_folder(uri: str, store: str | None) -> str | os.PathLike[str]:
               help="Predictions: .csv, .tsv, .parquet, .json or .jsonl (default: CSV on stdout).")
 @click.option("--output-format", type=click.Choice(OUTPUT_FORMATS), default=None,
               help="Override the output file's extension.")
-@click.option("--format", "model_format", type=click.Choice(["pickle", "torch", "onnx"]),
-              default=None, help="Which of the model's formats to load.")
-@click.option("--no-pickle", is_flag=True, help="Refuse formats that unpickle (ONNX only).")
+@load_options
 @click.option("--batch-size", default=10_000, show_default=True, type=click.IntRange(min=1),
               help="Rows per predict() call.")
 @click.option("--progress/--no-progress", default=True, show_default=True,
@@ -370,7 +375,8 @@ def _model_folder(uri: str, store: str | None) -> str | os.PathLike[str]:
 @json_option
 def predict(store: str | None, model_uri: str, input_path: str, output_path: str | None,
             input_format: str | None, output_format: str | None, model_format: str | None,
-            no_pickle: bool, batch_size: int, progress: bool, as_json: bool) -> None:
+            flavor: str | None, no_pickle: bool, batch_size: int, progress: bool,
+            as_json: bool) -> None:
     """Predict with MODEL_URI (models:/name/1, models:/name@alias, runs:/..., a folder).
 
     The input is checked against the model's signature (missing columns, unsafe types).
@@ -383,7 +389,7 @@ def predict(store: str | None, model_uri: str, input_path: str, output_path: str
                                                  data_files.OUTPUT_FORMATS, "output")
     elif output_format == "parquet":
         raise click.UsageError("Parquet cannot go to the terminal: give --output FILE.parquet.")
-    model = load_model(_model_folder(model_uri, store), format=model_format,
+    model = load_model(_model_folder(model_uri, store), format=model_format, flavor=flavor,
                        allow_pickle=not no_pickle)
     data = data_files.read_input(input_path, input_format)
     rows = int(data.shape[0]) if hasattr(data, "shape") else len(data)

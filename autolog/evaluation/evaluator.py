@@ -157,8 +157,8 @@ def _compute(outputs: Any) -> tuple[dict[str, float], list[dict[str, Any]], dict
 
 
 def evaluate(model: Any, X: Any, y: Any = None, *, name: str = "eval", task: str | None = None,
-             store: Store | str | None = None, format: str | None = None, allow_pickle: bool = True
-             ) -> EvaluationResult:
+             store: Store | str | None = None, format: str | None = None,
+             flavor: str | None = None, allow_pickle: bool = True) -> EvaluationResult:
     """Evaluate ``model`` on held-out data and log the metrics to its run.
 
     Parameters:
@@ -172,7 +172,7 @@ def evaluate(model: Any, X: Any, y: Any = None, *, name: str = "eval", task: str
         task: ``"classification"`` or ``"regression"``; default from the model, else from the
             outputs and targets.
         store: the store (or its URI) holding the model's run; default the current store.
-        format, allow_pickle: for a URI or folder, as in :func:`autolog.load_model`.
+        format, flavor, allow_pickle: for a URI or folder, as in :func:`autolog.load_model`.
 
     Returns:
         An :class:`~autolog.evaluation.result.EvaluationResult` (``.metrics``, ``.run_id``,
@@ -193,7 +193,8 @@ def evaluate(model: Any, X: Any, y: Any = None, *, name: str = "eval", task: str
     check_name(name)
     check_task(task)
     target_store = _open_store(store)
-    target = _target(model, target_store, {"format": format, "allow_pickle": allow_pickle})
+    target = _target(model, target_store, {"format": format, "flavor": flavor,
+                                               "allow_pickle": allow_pickle})
     with patching.suspended():  # the model's predictions here are not post-training metrics
         data = X
         if target.signature is not None and hasattr(X, "shape"):

@@ -33,9 +33,10 @@ from typing import Any
 
 from autolog import safety
 from autolog.errors import ConversionError
+from autolog.flavors import FlavorLoader
 from autolog.formats.onnx_runtime import DEFAULT_PROVIDERS, OnnxModel, Parity, compare, make_session
 
-__all__ = ["MODEL_FILE", "add_onnx", "flavor_conf", "load"]
+__all__ = ["LOADER", "MODEL_FILE", "add_onnx", "flavor_conf", "load"]
 
 MODEL_FILE = "model.onnx"
 _ERROR_CHARS = 500
@@ -233,3 +234,10 @@ def load(folder: Any, conf: dict[str, Any]) -> OnnxModel:
     signature = folder.signature()
     session = make_session(path, conf.get("providers") or None)
     return OnnxModel(session, signature.outputs if signature is not None else None)
+
+
+def _onnx_files(conf: dict[str, Any]) -> list[str]:
+    return [conf.get("data", MODEL_FILE)]
+
+
+LOADER = FlavorLoader("onnx", load, pickled=False, model_files=_onnx_files, native=False)

@@ -20,7 +20,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
-__all__ = ["SERIALIZATION_FORMATS", "dumps", "load_file", "loads", "loads_recording"]
+from autolog.flavors import FlavorLoader
+
+__all__ = ["SERIALIZATION_FORMATS", "SKLEARN_LOADER", "dumps", "load_file", "loads",
+           "loads_recording"]
 
 SERIALIZATION_FORMATS = ("cloudpickle", "pickle")
 
@@ -98,3 +101,24 @@ def load_file(path: Path, serialization_format: str = "cloudpickle") -> Any:
         )
     with open(path, "rb") as fh:
         return _load(fh)
+
+
+def _load_sklearn(folder: Any, conf: dict[str, Any]) -> Any:
+    return load_file(folder.file(conf.get("pickled_model", "model.pkl")),
+                     conf.get("serialization_format", "cloudpickle"))
+
+
+def _predict_sklearn(model: Any, data: Any) -> Any:
+    """MLflow's sklearn pyfunc: ``predict``, or ``transform`` for a transformer."""
+    if hasattr(model, "predict"):
+        return model.predict(data)
+    return model.transform(data)
+
+
+def _sklearn_files(conf: dict[str, Any]) -> list[str]:
+    return [conf.get("pickled_model", "model.pkl")]
+
+
+
+SKLEARN_LOADER = FlavorLoader("sklearn", _load_sklearn, _predict_sklearn, pickled=True,
+                              model_files=_sklearn_files)

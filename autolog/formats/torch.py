@@ -24,9 +24,11 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from autolog.errors import ModelFolderError
+from autolog.flavors import FlavorLoader
 from autolog.model_folder import ModelFolder, verify_checksums
 
 __all__ = [
+    "LOADER",
     "MODEL_DATA",
     "MODEL_FILE",
     "PICKLE_INFO_FILE",
@@ -266,3 +268,7 @@ def load(folder: ModelFolder, conf: dict[str, Any]) -> TorchModel:
         return TorchModel(torch.export.load(folder.path / exported).module())
     raise ModelFolderError(f"{folder.path} has a pytorch flavor but neither {pickled} nor "
                            f"{exported}; the folder is incomplete.")
+
+
+# Checksums are verified inside load(): which file it reads depends on what the folder holds.
+LOADER = FlavorLoader("pytorch", load, pickled=True)

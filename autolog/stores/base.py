@@ -368,6 +368,12 @@ class Store(abc.ABC):
         then list through :meth:`search_run_infos` and :meth:`get_run`."""
         return None
 
+    def staging_dir(self) -> Path | None:
+        """A folder on the store's own file system where a model folder is built and then
+        renamed into its run (so that it appears whole or not at all), or None: the folder is
+        built in a temporary folder and handed to :meth:`log_artifacts`."""
+        return None
+
     def log_inputs(self, run_id: str, datasets: Sequence[DatasetInput]) -> None:  # noqa: B027
         """Record ``datasets`` as inputs of the run, where the backend keeps such records
         (MLflow's run inputs). The default does nothing: the run's tags hold them."""

@@ -13,8 +13,7 @@ from __future__ import annotations
 from types import ModuleType
 from typing import Any
 
-from autolog import patching
-from autolog.integration import Integration
+from autolog.plugin import Integration, patching
 
 __all__ = ["JoblibIntegration"]
 

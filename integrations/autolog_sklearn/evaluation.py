@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from autolog.evaluation.outputs import Outputs, infer_task
+from autolog.plugin import Outputs, infer_task
 
 __all__ = ["outputs"]
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from autolog.formats import pickle as pickle_format
-from autolog.model_logging import Flavor
+from autolog.plugin import Flavor, pickle_format
 
 __all__ = ["FLAVOR", "predict_output"]
 
@@ -46,4 +45,5 @@ FLAVOR = Flavor(
     extras={"onnx_converter": "autolog_sklearn.onnx_convert:convert"},
     snapshot_file=MODEL_FILE,
     load_file=pickle_format.load_file,
+    pickled_snapshot=True,
 )

@@ -33,10 +33,25 @@ import time
 from types import ModuleType
 from typing import Any
 
-from autolog import activation, patching, safety, tracking, writer
-from autolog.integration import Integration
-from autolog.model_logging import ModelCapture, NotRecorded, write_captured_model
+from autolog.plugin import (
+    FAILED,
+    FINISHED,
+    ActiveRun,
+    Integration,
+    ModelCapture,
+    NotRecorded,
+    active_run,
+    effective_config,
+    patching,
+    recorded_call,
+    safety,
+    write_captured_model,
+)
 from autolog_sklearn.estimator_params import get_params
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from autolog_sklearn.post_training import PostTraining
 
 __all__ = ["FIT_METHODS", "SklearnIntegration"]
 
@@ -58,9 +73,10 @@ USER_MODULES: set[str] = set()
 
 def _all_subclasses(cls: type) -> list[type]:
     seen: dict[type, None] = {}
-    stack = [cls]
+    stack: list[type] = [cls]
     while stack:
-        for sub in stack.pop().__subclasses__():
+        subclasses: list[type] = stack.pop().__subclasses__()
+        for sub in subclasses:
             if sub not in seen:
                 seen[sub] = None
                 stack.append(sub)
@@ -132,52 +148,39 @@ class SklearnIntegration(Integration):
                      kwargs: dict[str, Any]) -> Any:
         if instance is not None:
             self.post_training.unlink(instance)  # refitted: not the model its run recorded
-        if instance is None or not patching.should_record() or not activation.is_enabled():
+        if instance is None:
             return wrapped(*args, **kwargs)
         if not called_by_user():
             with patching.recording():  # scikit-learn's own fit: nothing inside it records
                 return wrapped(*args, **kwargs)
-        recorder = None
-        with safety.guard("starting a run for " + type(instance).__name__):
-            recorder = FitRecorder(instance, wrapped.__name__, args, kwargs)
-        with patching.recording():
-            try:
-                if recorder is None:
-                    result = wrapped(*args, **kwargs)
-                else:
-                    with writer.training():  # the writer holds back while the fit runs
-                        result = wrapped(*args, **kwargs)
-            except BaseException:
-                if recorder is not None:
-                    with safety.guard("ending a failed run"):
-                        recorder.fail()
-                raise
-        if recorder is not None:
-            with safety.guard("recording the fit of " + type(instance).__name__):
-                recorder.finish()
-                self.post_training.link_fitted(instance, recorder.run)
-        return result
+        name = type(instance).__name__
+
+        def start() -> FitRecorder:
+            return FitRecorder(instance, wrapped.__name__, args, kwargs, self.post_training)
+
+        return recorded_call(wrapped, args, kwargs, start, "the fit of " + name)
 
 
 class FitRecorder:
     """One autologged fit: capture on the training thread, hand the rest to the writer."""
 
     def __init__(self, estimator: Any, method: str, args: tuple[Any, ...],
-                 kwargs: dict[str, Any]) -> None:
+                 kwargs: dict[str, Any], post_training: PostTraining) -> None:
         import sklearn
 
-        from autolog import datasets, params
+        from autolog.plugin import datasets, params
 
-        self.config = activation.current_config() or activation.effective_config()
+        self.config = effective_config()
+        self.post_training = post_training
         self.estimator = estimator
         self.X, self.y, self.sample_weight = _fit_args(args, kwargs)
         cls = type(estimator)
-        parent = tracking.active_run()
+        parent = active_run()
         if parent is not None and not parent.has_model:
             self.run, self.owns_run = parent, False
             parent.has_model = True
         else:
-            self.run = tracking.ActiveRun(
+            self.run = ActiveRun(
                 cls.__name__, self.config.experiment, self.config.store_uri, parent=parent)
             self.owns_run = True
         self.run.set_tags({
@@ -222,9 +225,9 @@ class FitRecorder:
 
     def fail(self) -> None:
         if self.owns_run:
-            self.run.end(tracking.FAILED)
+            self.run.end(FAILED)
 
-    def finish(self) -> None:
+    def finish(self, result: Any = None) -> None:
         duration = time.perf_counter() - self.started
         self.run.log_metrics({"fit_time_s": duration})
         model = self.estimator
@@ -235,7 +238,8 @@ class FitRecorder:
         elif model is not None and self.config.log_metrics:
             self._log_metrics_only(model)
         if self.owns_run:
-            self.run.end(tracking.FINISHED)
+            self.run.end(FINISHED)
+        self.post_training.link_fitted(self.estimator, self.run)
 
     def _on_model(self, fitted: Any) -> Any:
         """Writer: the training metrics, on the data the model was fitted on. Returns the
@@ -251,7 +255,7 @@ class FitRecorder:
             return None
         import sklearn
 
-        from autolog import datasets
+        from autolog.plugin import datasets
         from autolog_sklearn.metrics import evaluate
 
         if self.X is not None and not datasets.is_reiterable(self.X):
@@ -323,7 +327,7 @@ class FitRecorder:
         """Parent run: best params, the best mean CV score of every metric, cv_results;
         children: the top ``max_tuning_runs`` candidates. Returns the refitted best estimator
         (None when the search was run with ``refit=False``)."""
-        from autolog import params
+        from autolog.plugin import params
 
         results = {k: (v.tolist() if hasattr(v, "tolist") else list(v))
                    for k, v in search.cv_results_.items()}
@@ -358,9 +362,9 @@ class FitRecorder:
 
     def _candidate_run(self, search: Any, results: dict[str, Any], i: int,
                        is_best: bool) -> None:
-        from autolog import params
+        from autolog.plugin import params
 
-        child = tracking.ActiveRun(f"{type(search).__name__}-candidate-{i}",
+        child = ActiveRun(f"{type(search).__name__}-candidate-{i}",
                                    self.config.experiment, self.config.store_uri,
                                    parent=self.run)
         child.set_tags({"autolog.integration": "sklearn", "autolog.candidate": i,
@@ -370,7 +374,7 @@ class FitRecorder:
                   if (k.startswith(("mean_", "std_", "rank_")) or k in ("iter", "n_resources"))
                   and isinstance(v[i], (int, float)) and not isinstance(v[i], bool)}
         child.log_metrics(scores)
-        child.end(tracking.FINISHED)
+        child.end(FINISHED)
 
 
 def _is_search(model: Any) -> bool:
@@ -413,7 +417,7 @@ def _candidate_order(results: dict[str, Any], metric: str, first: int | None) ->
 def _parity_sample(X: Any, rows: int = PARITY_ROWS) -> Any:
     """A copy of at most ``rows`` rows spread evenly over ``X`` (the first rows where ``X``
     cannot be sliced with a step; None if X gives no rows)."""
-    from autolog import datasets
+    from autolog.plugin import datasets
 
     if X is None or not datasets.is_reiterable(X):
         return None

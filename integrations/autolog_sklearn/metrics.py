@@ -18,7 +18,7 @@ __all__ = ["evaluate", "training_metrics"]
 def _predict(model: Any, X: Any) -> Any:
     """``model.predict(X)``; if the model raises on its own training data (a 5-neighbour model
     fitted on one row), the metrics are not recorded and the run says why in a tag."""
-    from autolog.model_logging import NotRecorded
+    from autolog.plugin import NotRecorded
 
     try:
         return model.predict(X)

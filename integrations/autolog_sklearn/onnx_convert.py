@@ -27,7 +27,7 @@ import functools
 from collections.abc import Iterator
 from typing import Any
 
-from autolog.errors import ConversionError
+from autolog.plugin import ConversionError
 
 __all__ = ["ML_OPSET", "convert", "native_outputs"]
 

@@ -30,8 +30,7 @@ from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
-from autolog import activation, heldout, patching, safety, varnames
-from autolog.patching import PatchSet
+from autolog.plugin import PatchSet, current_config, heldout, patching, safety, varnames
 
 __all__ = ["PREDICT_METHODS", "PostTraining"]
 
@@ -155,7 +154,7 @@ class PostTraining:
         """After an autologged fit: link ``estimator`` (and a search's refitted best
         estimator) to ``run``; its predictions are registered when the option
         ``log_post_training_metrics`` is on."""
-        config = activation.current_config()
+        config = current_config()
         post_training = bool(config is not None and config.log_post_training_metrics)
         heldout.link(estimator, run, post_training=post_training)
         best = getattr(estimator, "best_estimator_", None)

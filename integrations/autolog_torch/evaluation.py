@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from autolog.evaluation.outputs import Outputs
+from autolog.plugin import Outputs
 
 __all__ = ["outputs"]
 
@@ -35,7 +35,9 @@ def _run(module: Any, X: Any, y: Any) -> tuple[Any, Any]:
     import numpy as np
     import torch
 
-    from autolog.formats.torch import predict, to_numpy
+    from autolog.plugin import torch_format
+    predict = torch_format.predict
+    to_numpy = torch_format.to_numpy
 
     if isinstance(X, torch.utils.data.DataLoader):
         first = next(iter(module.parameters()), None)

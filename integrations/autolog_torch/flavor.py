@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from autolog.formats import torch as torch_format
-from autolog.model_logging import Flavor
+from autolog.plugin import Flavor, torch_format
 
 __all__ = ["FLAVOR"]
 

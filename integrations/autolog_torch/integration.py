@@ -52,9 +52,18 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
-from autolog import activation, patching, safety, tracking, writer
-from autolog.integration import Integration
-from autolog.runs import FAILED, FINISHED, KILLED
+from autolog.plugin import (
+    FAILED,
+    FINISHED,
+    KILLED,
+    Integration,
+    effective_config,
+    is_enabled,
+    patching,
+    prepare_system_metrics,
+    safety,
+    writer,
+)
 from autolog_torch.recorder import PRIMARY, SECONDARY, TorchRun, last_exception
 from autolog_torch.search import ForwardSearch
 
@@ -102,7 +111,6 @@ class TorchIntegration(Integration):
     def __init__(self) -> None:
         super().__init__()
         self._lock = threading.RLock()
-        self._handles: list[Any] = []
         # The loss functions' patches, applied by model.eval() and undone by model.train():
         # training steps never pay for them.
         self._loss_patches = patching.PatchSet()
@@ -152,7 +160,7 @@ class TorchIntegration(Integration):
         # Under torch.compile the wrappers step aside: dynamo folds this check to True while
         # tracing and so traces only the wrapped call.
         self._compiling = torch.compiler.is_dynamo_compiling
-        self._handles.append(optimizer_mod.register_optimizer_step_post_hook(self._on_step))
+        self.patches.hold(optimizer_mod.register_optimizer_step_post_hook(self._on_step))
         self.patches.wrap(optimizer_mod.Optimizer, "__init__", self._optimizer_init)
         # The module function rather than the Tensor method: no bound wrapper per call.
         self.patches.wrap(torch.autograd, "backward", self._backward)
@@ -160,17 +168,13 @@ class TorchIntegration(Integration):
         self.when_imported("torch.utils.data.dataloader", self._patch_loader)
         self.when_imported("torch.optim.lr_scheduler", self._patch_schedulers)
         self.when_imported("torch.amp.grad_scaler", self._patch_grad_scaler)
-        tracking.end_run_hooks.append(self._end_hook)
         # The writer thread starts now, while torch is being imported, rather than at the
         # first optimizer step: a thread starting next to the step takes the GIL from it. The
         # same for the system metrics' probe, which every PyTorch run samples at its start.
         writer.get_writer().start()
-        if (activation.current_config() or activation.effective_config()
-                ).log_system_metrics != "off":
-            from autolog.context import sampler
-
+        if effective_config().log_system_metrics != "off":
             with safety.guard("preparing the system metrics"):
-                sampler.prepare()
+                prepare_system_metrics()
 
     def _arm_losses(self) -> None:
         """Wrap the loss functions: only while the run's model is in eval mode (validation)."""
@@ -202,18 +206,13 @@ class TorchIntegration(Integration):
         run = self._run
         if run is not None:
             self._end(run, FINISHED)
-        if self._end_hook in tracking.end_run_hooks:
-            tracking.end_run_hooks.remove(self._end_hook)
-        handles, self._handles = self._handles, []
-        for handle in handles:
-            handle.remove()
         self._search.stop()
         self._disarm_losses()
         super().remove()
         self._reset()
 
     def _rows(self) -> int:
-        config = activation.effective_config()
+        config = effective_config()
         return max(config.input_example_rows, PARITY_ROWS if config.format != "pickle" else 0)
 
     def _fail(self, what: str, exc: BaseException) -> None:
@@ -236,7 +235,7 @@ class TorchIntegration(Integration):
                 self._disarm_losses()
             run.finish(status, self._schedulers.get(run.primary))
 
-    def _end_hook(self) -> None:
+    def on_end_run(self) -> None:
         """``autolog.end_run()``, ``disable()`` and interpreter exit end the open run."""
         run = self._run
         if run is None:
@@ -254,7 +253,7 @@ class TorchIntegration(Integration):
         current = self._run
         if current is not None:
             self._end(current, FINISHED)
-        config = activation.current_config() or activation.effective_config()
+        config = effective_config()
         run = TorchRun(model, optimizer, self._search.records.get(model), config,
                        self._search.loss_class)
         if run.parent is not None:
@@ -294,7 +293,7 @@ class TorchIntegration(Integration):
                     run.follow(self._iter_ref)
                 run.step(loss, losses)
             return
-        if not patching.should_record() or not activation.is_enabled():
+        if not patching.should_record() or not is_enabled():
             return
         with self._lock:
             self._route(optimizer, loss, losses)

@@ -15,7 +15,7 @@ import logging
 from collections.abc import Iterator
 from typing import Any
 
-from autolog.errors import ConversionError
+from autolog.plugin import ConversionError
 
 __all__ = ["convert"]
 

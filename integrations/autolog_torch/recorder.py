@@ -21,11 +21,18 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from autolog import heldout, safety, tracking, writer
-from autolog import params as params_mod
-from autolog.config import Config
-from autolog.formats import torch as torch_format
-from autolog.model_logging import ModelCapture, write_captured_model
+from autolog.plugin import (
+    ActiveRun,
+    Config,
+    ModelCapture,
+    active_run,
+    heldout,
+    safety,
+    torch_format,
+    write_captured_model,
+    writer,
+)
+from autolog.plugin import params as params_mod
 from autolog_torch.search import ForwardRecord
 from autolog_torch.summary import (
     SUMMARY_ARTIFACT,
@@ -177,13 +184,13 @@ class TorchRun:
         self._train(True)
         self.exc_at_start = last_exception()
         self.pid = os.getpid()
-        parent = tracking.active_run()
+        parent = active_run()
         self.parent = parent
         if parent is not None and not parent.has_model and not parent.ended:
             self.run, self.owns_run = parent, False
             parent.has_model = True
         else:
-            self.run = tracking.ActiveRun(type(self.inner).__name__, config.experiment,
+            self.run = ActiveRun(type(self.inner).__name__, config.experiment,
                                           config.store_uri, parent=parent)
             self.owns_run = True
         heldout.link(self.inner, self.run, post_training=False)  # autolog.evaluate(model)
@@ -402,7 +409,7 @@ def _write_model(run: Any, config: Config, record: ForwardRecord | None, model_c
                  snapshot: bytes | None, copy: Any, wait: Callable[[], None] | None,
                  _store: Any) -> None:
     """Writer job: the snapshot's bytes, the signature and example, then the model folder."""
-    from autolog.signature import Signature, infer_schema, infer_signature
+    from autolog.plugin import Signature, infer_schema, infer_signature
     from autolog_torch.flavor import FLAVOR
 
     if snapshot is None:

@@ -21,8 +21,10 @@ import weakref
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from autolog import patching, safety
-from autolog.formats.torch import to_host_async, to_numpy
+from autolog.plugin import patching, safety, torch_format
+
+to_host_async = torch_format.to_host_async
+to_numpy = torch_format.to_numpy
 
 __all__ = ["BUDGET", "ForwardRecord", "ForwardSearch"]
 

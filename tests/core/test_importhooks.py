@@ -8,7 +8,7 @@ import textwrap
 from importlib import metadata
 
 from autolog import entrypoints, importhooks
-from tests.helpers import run_python
+from tests.helpers import fake_distribution, run_python
 
 
 def _module(root, name: str, body: str = "VALUE = 42\n") -> None:
@@ -63,20 +63,13 @@ def test_hooks_of_submodules_and_a_failed_import(tmp_path, monkeypatch):
         sys.modules.pop(name, None)
 
 
-def _dist(root, name: str, entry_points: str) -> None:
-    info = root / f"{name}-1.0.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n")
-    (info / "entry_points.txt").write_text(entry_points)
-
-
 def test_entry_points_are_importlib_metadatas(tmp_path, monkeypatch):
     first, second = tmp_path / "first", tmp_path / "second"
     first.mkdir()
     second.mkdir()
-    _dist(first, "plug_a", "[autolog.integrations]\nfoo = plug_a:Foo\n\n[other]\nx = y:z\n")
-    _dist(second, "plug_a", "[autolog.integrations]\nshadowed = plug_a:Old\n")
-    _dist(second, "plug.b", "# comment\n[ autolog.integrations ]\nbar = plug_b.mod:Bar.Inner\n")
+    fake_distribution(first, "plug_a", "[autolog.integrations]\nfoo = plug_a:Foo\n\n[other]\nx = y:z\n")
+    fake_distribution(second, "plug_a", "[autolog.integrations]\nshadowed = plug_a:Old\n")
+    fake_distribution(second, "plug.b", "# comment\n[ autolog.integrations ]\nbar = plug_b.mod:Bar.Inner\n")
     monkeypatch.syspath_prepend(str(second))
     monkeypatch.syspath_prepend(str(first))
     for group in ("autolog.integrations", "other", "console_scripts", "pytest11"):
@@ -92,7 +85,7 @@ def test_entry_points_are_importlib_metadatas(tmp_path, monkeypatch):
 def test_a_distribution_installed_later_is_found(tmp_path, monkeypatch):
     monkeypatch.syspath_prepend(str(tmp_path))
     assert entrypoints.entry_points("autolog.test-late") == []
-    _dist(tmp_path, "late_plugin", "[autolog.test-late]\nlate = json:dumps\n")
+    fake_distribution(tmp_path, "late_plugin", "[autolog.test-late]\nlate = json:dumps\n")
     (found,) = entrypoints.entry_points("autolog.test-late")
     assert found.load() is json.dumps
 
@@ -142,7 +135,7 @@ def test_an_entry_point_named_after_another_module_is_refused_with_a_warning(tmp
             def apply(self, module):
                 raise AssertionError("must not be applied")
     """))
-    _dist(tmp_path, "fakefw_plugin", "[autolog.integrations]\nfakefw = fakefw_plugin:Plugin\n")
+    fake_distribution(tmp_path, "fakefw_plugin", "[autolog.integrations]\nfakefw = fakefw_plugin:Plugin\n")
     code = textwrap.dedent("""
         import warnings
         import autolog

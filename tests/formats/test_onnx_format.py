@@ -107,7 +107,7 @@ def test_both_format_one_folder_two_flavors_same_predictions(store_path, clf_dat
     np.testing.assert_array_equal(mlflow.pyfunc.load_model(run.model_path).predict(X), expected)
     np.testing.assert_array_equal(mlflow.sklearn.load_model(run.model_path).predict(X), expected)
     native = autolog.load_model(run.model_path)
-    assert native.format == "pickle"
+    assert native.format == "native" and native.flavor == "sklearn"
     as_onnx = autolog.load_model(f"runs:/{run.run_id}/model", format="onnx")
     assert as_onnx.format == "onnx"
     np.testing.assert_array_equal(native.predict(X), expected)

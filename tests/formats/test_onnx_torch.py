@@ -91,7 +91,7 @@ def test_both_format_torch_folder_predicts_the_same(store_path):
     as_onnx = autolog.load_model(folder.path, format="onnx")
     np.testing.assert_allclose(as_onnx.predict(X.numpy()), expected, atol=1e-5)
     native = autolog.load_model(folder.path)
-    assert native.format == "torch"
+    assert native.format == "native" and native.flavor == "pytorch"
     native.native.module.eval()
     np.testing.assert_allclose(native.predict(X.numpy()), expected, atol=1e-5)
 
