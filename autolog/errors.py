@@ -14,7 +14,8 @@
     │   └── UnsafeFormatError          a pickled format refused by ``allow_pickle=False``
     ├── SchemaMismatchError (ValueError)
     │                                  input that does not match a model's signature
-    └── ConversionError                a model that could not be converted (e.g. to ONNX)
+    ├── ConversionError                a model that could not be converted (e.g. to ONNX)
+    └── PluginError                    an installed plugin that breaks the plugin contract
 
 Each error subclasses the matching builtin too, so ``except ValueError`` keeps working for
 callers who do not know autolog. Errors raised because a backend failed chain the backend's

@@ -46,6 +46,25 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # the names below, for type checkers; at run time they load on first use
     from typing import Any
 
+    from autolog import datasets, heldout, params, patching, safety, varnames, writer
+    from autolog.activation import current_config, effective_config, is_enabled
+    from autolog.calls import Recording, recorded_call
+    from autolog.config import Config
+    from autolog.context.sampler import prepare as prepare_system_metrics
+    from autolog.errors import ConversionError, PluginError
+    from autolog.evaluation.outputs import Outputs, infer_task
+    from autolog.flavors import FlavorLoader
+    from autolog.formats import pickle as pickle_format
+    from autolog.formats import torch as torch_format
+    from autolog.integration import Integration
+    from autolog.model_folder import ModelFolder
+    from autolog.model_logging import Flavor, ModelCapture, NotRecorded, write_captured_model
+    from autolog.patching import PatchSet, recording, should_record, suspended
+    from autolog.runs import FAILED, FINISHED, KILLED
+    from autolog.safety import AutologWarning
+    from autolog.signature import Signature, infer_schema, infer_signature
+    from autolog.tracking import ActiveRun, active_run
+
 
 # Name -> "module" (the module itself) or "module:attribute".
 _LAZY = {
@@ -91,7 +110,48 @@ _LAZY = {
     "writer": "autolog.writer",
 }
 
-__all__ = sorted(_LAZY)
+__all__ = [
+    "ActiveRun",
+    "AutologWarning",
+    "Config",
+    "ConversionError",
+    "FAILED",
+    "FINISHED",
+    "Flavor",
+    "FlavorLoader",
+    "Integration",
+    "KILLED",
+    "ModelCapture",
+    "ModelFolder",
+    "NotRecorded",
+    "Outputs",
+    "PatchSet",
+    "PluginError",
+    "Recording",
+    "Signature",
+    "active_run",
+    "current_config",
+    "datasets",
+    "effective_config",
+    "heldout",
+    "infer_schema",
+    "infer_signature",
+    "infer_task",
+    "is_enabled",
+    "params",
+    "patching",
+    "pickle_format",
+    "prepare_system_metrics",
+    "recorded_call",
+    "recording",
+    "safety",
+    "should_record",
+    "suspended",
+    "torch_format",
+    "varnames",
+    "write_captured_model",
+    "writer",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -51,3 +51,54 @@ def test_import_autolog_loads_nothing_but_its_version():
                       "print(sorted(m for m in sys.modules if m.startswith('autolog')))")
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "['autolog', 'autolog._version']"
+
+
+def _type_checking_names(path) -> dict[str, str]:
+    """Name -> module of the ``if TYPE_CHECKING:`` imports of a lazy facade."""
+    import ast
+    import importlib.util
+
+    tree = ast.parse(path.read_text())
+    block = next(node for node in tree.body if isinstance(node, ast.If)
+                 and getattr(node.test, "id", None) == "TYPE_CHECKING")
+    names = {}
+    for node in ast.walk(block):
+        if isinstance(node, ast.ImportFrom) and node.module != "typing":
+            for alias in node.names:
+                submodule = f"{node.module}.{alias.name}"
+                parent = importlib.import_module(node.module)
+                is_module = (hasattr(parent, "__path__")
+                             and importlib.util.find_spec(submodule) is not None)
+                names[alias.asname or alias.name] = submodule if is_module else node.module
+    return names
+
+
+def test_all_the_lazy_table_the_type_checking_block_and_the_readme_agree():
+    from pathlib import Path
+
+    from tests.helpers import ROOT
+
+    lazy = autolog._LAZY
+    assert sorted(autolog.__all__) == sorted([*lazy, "__version__"])
+    assert _type_checking_names(Path(autolog.__file__)) == lazy
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Python API", 1)[1].split("\n## ", 1)[0]
+    import re
+
+    listing = section[section.index("\n- "):section.index("\n\n", section.index("\n- "))]
+    documented = set(re.findall(r"`(\w+)`", listing))
+    assert documented == set(autolog.__all__)
+
+
+def test_the_plugin_contract_its_lazy_table_and_its_docstring_agree():
+    from pathlib import Path
+
+    from autolog import plugin
+
+    table = {name: target.partition(":")[0] for name, target in plugin._LAZY.items()}
+    assert list(plugin.__all__) == sorted(table)
+    checked = _type_checking_names(Path(plugin.__file__))
+    assert {n: m for n, m in checked.items() if n in table} == table
+    assert set(checked) == set(table)
+    for name in plugin.__all__:
+        assert name in plugin.__doc__, f"{name} is not described in autolog.plugin's docstring"
