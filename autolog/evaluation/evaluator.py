@@ -233,7 +233,7 @@ def evaluate(model: Any, X: Any, y: Any = None, *, name: str = "eval", task: str
     files = {**plots, "metrics": {"metrics": values, "per_class": table, **record}}
     dataset_input = _dataset_input(dataset, digest, record, shape)
 
-    def write_rest(store_: Any, run_id: str = run_id) -> None:
+    def write_rest(store_: Store, run_id: str = run_id) -> None:
         _write_files(store_, run_id, dataset, files)
         with safety.guard(f"recording the dataset {dataset!r} as an input of the run"):
             store_.log_inputs(run_id, [dataset_input])
@@ -245,7 +245,7 @@ def evaluate(model: Any, X: Any, y: Any = None, *, name: str = "eval", task: str
         if new_run:
             run.end()
     else:
-        def log_all(store_: Any, run_id: str = run_id) -> None:
+        def log_all(store_: Store, run_id: str = run_id) -> None:
             store_.log_batch(run_id, metrics=_metrics(keyed), tags=new_tags)
             write_rest(store_)
 
