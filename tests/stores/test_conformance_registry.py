@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import autolog
-from autolog import registry
+from autolog import loading, registry
 from autolog.errors import NotFoundError
 from autolog.runs import FINISHED, Metric, RunInfo, new_run_id
 
@@ -30,7 +30,7 @@ def fitted(tmp_path):
     out = []
     for alpha in (0.1, 50.0):
         model = Ridge(alpha=alpha).fit(X, X @ np.array([1.0, 2.0, -1.0]))
-        folder = autolog.loading.resolve_model_uri(autolog.log_model(model, input_example=X[:4]))
+        folder = loading.resolve_model_uri(autolog.log_model(model, input_example=X[:4]))
         out.append((folder, model.predict(X)))
     return X, out
 
