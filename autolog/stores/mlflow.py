@@ -50,10 +50,10 @@ from mlflow.tracking import MlflowClient
 from autolog.errors import AutologError, NotFoundError, StoreError, StoreUnavailableError
 from autolog.runs import Metric, Run, RunInfo
 from autolog.stores.base import DatasetInput, Store
-from autolog.stores.local import check_run_id
 from autolog.stores.mlflow_artifacts import MLflowArtifactsMixin
 from autolog.stores.mlflow_errors import error_code, is_transient, translate
 from autolog.stores.mlflow_registry import MLflowRegistryMixin
+from autolog.stores.names import check_run_id
 from autolog.stores.retry import RetryPolicy
 
 __all__ = ["HIDDEN_TAGS", "RUN_ID_TAG", "MLflowStore", "tracking_uri_of"]

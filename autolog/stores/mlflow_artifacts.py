@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from autolog.errors import NotFoundError, StoreError
-from autolog.stores.local import check_artifact_path
+from autolog.stores.names import check_artifact_path
 
 __all__ = ["MLflowArtifactsMixin"]
 
