@@ -202,10 +202,15 @@ def loaded_classes() -> list[type]:
     entry point's name is the framework's import name: an integration whose framework is not
     imported is not even loaded.
     """
+    from autolog import safety
     from autolog.imported import loaded
 
     found = []
     for name, entry_point in discover().items():
         if loaded(name) is not None:  # imported, and not half-imported
-            found.append(entry_point.load())
+            try:
+                found.append(validate(entry_point.load(), entry_point))
+            except Exception as exc:  # noqa: BLE001 - a broken plugin costs only itself
+                safety.internal_error(f"loading the integration {name!r} ({entry_point.value})",
+                                      exc)
     return found

@@ -25,7 +25,8 @@ from autolog import patching, safety
 from autolog.config import Config
 from autolog.model_folder import ModelSpec, fill_model_folder
 
-__all__ = ["Flavor", "ModelCapture", "NotRecorded", "log_model", "write_captured_model"]
+__all__ = ["Flavor", "ModelCapture", "NotRecorded", "flavor_for", "log_model",
+           "write_captured_model"]
 
 
 class NotRecorded(Exception):
@@ -298,14 +299,26 @@ def write_captured_model(run: Any, capture: ModelCapture, config: Config,
 
 
 def flavor_for(model: Any) -> Flavor:
-    """The flavor of ``model``, asked of each installed integration whose framework is loaded.
+    """The flavor that writes ``model``, asked of the installed integrations.
+
+    The integration of the package that defines the model's class is asked first, then those
+    of the packages of its base classes, nearest first (an ``XGBClassifier`` is an XGBoost
+    model before it is a scikit-learn estimator), then every other integration whose
+    framework is imported. An integration declines with None.
 
     Raises:
         TypeError: no integration knows the model's type.
     """
     from autolog.integration import loaded_classes
 
-    for cls in loaded_classes():
+    integrations = {getattr(cls, "module", ""): cls for cls in loaded_classes()}
+    order: list[type] = []
+    for klass in type(model).__mro__:
+        owner = integrations.get(klass.__module__.partition(".")[0])
+        if owner is not None and owner not in order:
+            order.append(owner)
+    order += [cls for cls in integrations.values() if cls not in order]
+    for cls in order:
         flavor = cls.flavor_for(model) if hasattr(cls, "flavor_for") else None
         if flavor is not None:
             return flavor  # type: ignore[no-any-return]

@@ -23,7 +23,8 @@ Recording a run
     metrics), :func:`prepare_system_metrics` (warm the system-metrics probe while the framework
     is imported), :class:`AutologWarning`.
 Writing a model folder
-    :class:`Flavor`, :class:`ModelCapture`, :class:`NotRecorded`, :func:`write_captured_model`;
+    :class:`Flavor`, :class:`ModelCapture`, :class:`NotRecorded`, :func:`write_captured_model`,
+    :func:`flavor_for` (the flavor the integration of the model's own package writes it with);
     :class:`Signature`, :func:`infer_schema`, :func:`infer_signature`; the built-in formats
     :mod:`pickle_format <autolog.formats.pickle>` and :mod:`torch_format <autolog.formats.torch>`.
 Loading it back
@@ -58,7 +59,13 @@ if TYPE_CHECKING:  # the names below, for type checkers; at run time they load o
     from autolog.formats import torch as torch_format
     from autolog.integration import Integration
     from autolog.model_folder import ModelFolder
-    from autolog.model_logging import Flavor, ModelCapture, NotRecorded, write_captured_model
+    from autolog.model_logging import (
+        Flavor,
+        ModelCapture,
+        NotRecorded,
+        flavor_for,
+        write_captured_model,
+    )
     from autolog.patching import PatchSet, recording, should_record, suspended
     from autolog.runs import FAILED, FINISHED, KILLED
     from autolog.safety import AutologWarning
@@ -89,6 +96,7 @@ _LAZY = {
     "active_run": "autolog.tracking:active_run",
     "current_config": "autolog.activation:current_config",
     "effective_config": "autolog.activation:effective_config",
+    "flavor_for": "autolog.model_logging:flavor_for",
     "datasets": "autolog.datasets",
     "heldout": "autolog.heldout",
     "infer_schema": "autolog.signature:infer_schema",
@@ -133,6 +141,7 @@ __all__ = [
     "current_config",
     "datasets",
     "effective_config",
+    "flavor_for",
     "heldout",
     "infer_schema",
     "infer_signature",

@@ -194,7 +194,8 @@ def add_onnx(spec: Any, capture: Any, model: Any, config: Any) -> None:
     A model that cannot be converted or misses the tolerance costs one warning and keeps the
     native format; ``metadata.onnx`` in the MLmodel records what happened either way.
     """
-    report: dict[str, Any] = {"requested_format": config.format, "opset": config.onnx_opset}
+    report: dict[str, Any] = {"requested_format": config.format,
+                              "requested_opset": config.onnx_opset}
     spec.metadata["onnx"] = report
     what = capture.model_class or type(model).__name__
     try:
@@ -216,7 +217,19 @@ def add_onnx(spec: Any, capture: Any, model: Any, config: Any) -> None:
                     f"{capture.flavor.name} format only.")
         return
     report["status"] = "converted"
+    report["opsets"] = _opsets(onnx_bytes)
+    report["opset"] = report["opsets"].get("ai.onnx")
     _write(spec, onnx_bytes, config)
+
+
+def _opsets(onnx_bytes: bytes) -> dict[str, int]:
+    """The opsets the converter actually used, by domain (``ai.onnx`` for the default one): a
+    converter may cap the requested opset (onnxmltools 1.16 writes at most 15), and a model of
+    only ``ai.onnx.ml`` operators has no default-domain opset at all."""
+    import onnx
+
+    model = onnx.load_model_from_string(onnx_bytes)
+    return {op.domain or "ai.onnx": int(op.version) for op in model.opset_import}
 
 
 def load(folder: Any, conf: dict[str, Any]) -> OnnxModel:

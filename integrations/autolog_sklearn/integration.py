@@ -42,6 +42,7 @@ from autolog.plugin import (
     NotRecorded,
     active_run,
     effective_config,
+    flavor_for,
     patching,
     recorded_call,
     safety,
@@ -290,7 +291,10 @@ class FitRecorder:
     def _log_model(self, model: Any) -> None:
         from autolog_sklearn.flavor import FLAVOR
 
-        flavor = native_flavor(model) or FLAVOR
+        try:  # XGBoost's flavor for an XGBClassifier, LightGBM's for an LGBMRegressor...
+            flavor = flavor_for(model)
+        except TypeError:  # ...and scikit-learn's pickle for everything else
+            flavor = FLAVOR
         try:
             snapshot = flavor.serialize(model)
         except Exception as exc:  # noqa: BLE001 - an unpicklable model: params still count
@@ -382,28 +386,6 @@ class FitRecorder:
                   and isinstance(v[i], (int, float)) and not isinstance(v[i], bool)}
         child.log_metrics(scores)
         child.end(FINISHED)
-
-
-def native_flavor(model: Any) -> Any:
-    """The flavor that the integration of the package defining ``model``'s class writes it
-    with (XGBoost's for an ``XGBClassifier``, LightGBM's for an ``LGBMRegressor``), or None:
-    scikit-learn's own estimators, the user's and those of packages without an integration
-    are pickled.
-
-    The entry point's name is the package's import name, so the integration is found by the
-    name of the class's top-level package; it is asked only when that package is imported.
-    """
-    # Outside autolog.plugin until the core exports a flavor_for that prefers the model's own
-    # package (see /work/helpers/reports/plugins-needs.md): a marked, temporary workaround.
-    from autolog.integration import discover
-
-    package = type(model).__module__.partition(".")[0]
-    entry_point = discover().get(package) if package != LIBRARY else None
-    if entry_point is None:
-        return None
-    integration = entry_point.load()
-    flavor_for = getattr(integration, "flavor_for", None)
-    return flavor_for(model) if flavor_for is not None else None
 
 
 def _is_search(model: Any) -> bool:

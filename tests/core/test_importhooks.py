@@ -67,9 +67,11 @@ def test_entry_points_are_importlib_metadatas(tmp_path, monkeypatch):
     first, second = tmp_path / "first", tmp_path / "second"
     first.mkdir()
     second.mkdir()
-    fake_distribution(first, "plug_a", "[autolog.integrations]\nfoo = plug_a:Foo\n\n[other]\nx = y:z\n")
+    fake_distribution(first, "plug_a",
+                      "[autolog.integrations]\nfoo = plug_a:Foo\n\n[other]\nx = y:z\n")
     fake_distribution(second, "plug_a", "[autolog.integrations]\nshadowed = plug_a:Old\n")
-    fake_distribution(second, "plug.b", "# comment\n[ autolog.integrations ]\nbar = plug_b.mod:Bar.Inner\n")
+    fake_distribution(second, "plug.b",
+                      "# comment\n[ autolog.integrations ]\nbar = plug_b.mod:Bar.Inner\n")
     monkeypatch.syspath_prepend(str(second))
     monkeypatch.syspath_prepend(str(first))
     for group in ("autolog.integrations", "other", "console_scripts", "pytest11"):
@@ -135,7 +137,8 @@ def test_an_entry_point_named_after_another_module_is_refused_with_a_warning(tmp
             def apply(self, module):
                 raise AssertionError("must not be applied")
     """))
-    fake_distribution(tmp_path, "fakefw_plugin", "[autolog.integrations]\nfakefw = fakefw_plugin:Plugin\n")
+    fake_distribution(tmp_path, "fakefw_plugin",
+                      "[autolog.integrations]\nfakefw = fakefw_plugin:Plugin\n")
     code = textwrap.dedent("""
         import warnings
         import autolog

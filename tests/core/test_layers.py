@@ -65,9 +65,6 @@ INTEGRATION_CONTRACT = {"autolog.plugin", "autolog.errors"}
 # Known exceptions, each with the reason and the way out; the checks ignore these imports, and
 # test_known_exceptions_are_still_needed fails once one is gone (then delete its line).
 KNOWN_EXCEPTIONS: dict[tuple[str, str], str] = {
-    ("autolog_sklearn.integration", "autolog.integration"):
-        "native_flavor() calls autolog.integration.discover() until autolog.plugin offers a "
-        "flavor_for that prefers the integration of the model's own package",
     ("autolog_lightgbm.flavor", "autolog_lightgbm.onnx_convert"):
         "a cycle: the flavor names its ONNX converter ('autolog_lightgbm.onnx_convert:convert') "
         "and the converter imports booster_of from the flavor; booster_of in a module of its "

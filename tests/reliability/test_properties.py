@@ -1,6 +1,6 @@
 """Property-based tests: signatures survive the MLmodel file, and URI parsers take any text.
 
-(tests/core/test_signature.py checks dict and JSON round trips of schemas and MLflow's reading
+(tests/signature/test_signature.py checks dict and JSON round trips of schemas and MLflow's reading
 of them; here the signature goes through a real model folder on disk, and malformed JSON is
 thrown at the reader.)
 """
@@ -29,7 +29,7 @@ from autolog.registry.records import check_alias, check_model_name
 from autolog.signature import Schema, Signature
 from autolog.stores import parse_store_uri
 from autolog.uris import parse_model_uri
-from tests.core.test_signature import schemas
+from tests.signature.test_signature import schemas
 
 RELAXED = settings(max_examples=150, deadline=None,
                    suppress_health_check=[HealthCheck.too_slow,

@@ -1,5 +1,5 @@
-"""Store fixtures: one real MLflow tracking server per test session, stores to run the
-conformance suite against, and a per-test cache and offline folder."""
+"""Store fixtures: one real MLflow tracking server per test session (the conformance suite in
+test_conformance.py runs against it), and a per-test cache and offline folder."""
 
 from __future__ import annotations
 
@@ -9,11 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from autolog.stores.base import Store
-from autolog.stores.local import LocalStore
 from tests.stores.servers import FaultyProxy, MLflowServer, start_mlflow_server
-
-STORE_KINDS = ["local", "mlflow", "mlflow-opened-by-uri"]
 
 
 @pytest.fixture(scope="session")
@@ -38,22 +34,6 @@ def _store_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 def experiment() -> str:
     """A fresh experiment name: tests share one server and must not see each other's runs."""
     return f"exp-{uuid.uuid4().hex[:12]}"
-
-
-@pytest.fixture(params=STORE_KINDS)
-def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
-    """Each store the conformance suite covers."""
-    if request.param == "local":
-        return LocalStore(tmp_path / "conformance-store")
-    server: MLflowServer = request.getfixturevalue("mlflow_server")
-    if request.param == "mlflow":
-        from autolog.stores.mlflow import MLflowStore
-
-        return MLflowStore(server.uri)
-    from autolog.stores import open_store
-
-    # The path users take: the URI, a FallbackStore around the MLflow store.
-    return open_store("mlflow+" + server.uri)
 
 
 @pytest.fixture

@@ -5,18 +5,16 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import lightgbm as lgb
+import mlflow.lightgbm as mlflow_lightgbm
+import mlflow.pyfunc
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.datasets import make_classification, make_regression
 
-lgb = pytest.importorskip("lightgbm")
-mlflow_lightgbm = pytest.importorskip("mlflow.lightgbm")
-
-import mlflow.pyfunc  # noqa: E402
-from sklearn.datasets import make_classification, make_regression  # noqa: E402
-
-import autolog  # noqa: E402
-from autolog.model_folder import read_model_folder  # noqa: E402
+import autolog
+from autolog.model_folder import read_model_folder
 
 PARAMS = {"objective": "binary", "metric": ["binary_logloss", "auc"], "verbose": -1,
           "num_leaves": 7}
@@ -150,7 +148,6 @@ def test_sklearn_wrappers_are_saved_natively(store, cls):
 
 @pytest.mark.parametrize("objective", ["binary", "multiclass", "regression"])
 def test_onnx_parity(store_path, objective):
-    pytest.importorskip("onnxmltools")
     autolog.enable(store=str(store_path), testing=True, format="both")
     X, y = make_classification(n_samples=300, n_features=6, n_informative=4, n_classes=3,
                                random_state=0)

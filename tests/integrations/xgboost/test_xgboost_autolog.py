@@ -5,18 +5,16 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import mlflow.pyfunc
+import mlflow.xgboost as mlflow_xgboost
 import numpy as np
 import pandas as pd
 import pytest
+import xgboost as xgb
+from sklearn.datasets import make_classification, make_regression
 
-xgb = pytest.importorskip("xgboost")
-mlflow_xgboost = pytest.importorskip("mlflow.xgboost")
-
-import mlflow.pyfunc  # noqa: E402
-from sklearn.datasets import make_classification, make_regression  # noqa: E402
-
-import autolog  # noqa: E402
-from autolog.model_folder import read_model_folder  # noqa: E402
+import autolog
+from autolog.model_folder import read_model_folder
 
 
 def _runs(store):
@@ -177,7 +175,6 @@ def test_sklearn_wrappers_are_saved_natively(store, tmp_path, cls):
 
 @pytest.mark.parametrize("objective", ["binary:logistic", "multi:softprob", "reg:squarederror"])
 def test_onnx_parity(store_path, objective):
-    pytest.importorskip("onnxmltools")
     autolog.enable(store=str(store_path), testing=True, format="both")
     X, y = make_classification(n_samples=300, n_features=6, n_informative=4, n_classes=3,
                                random_state=0)
@@ -196,6 +193,12 @@ def test_onnx_parity(store_path, objective):
     assert report["status"] == "converted", report
     assert report["parity"]["verdict"] == "pass"
     assert {"xgboost", "onnx"} <= set(folder.flavors)
+    import onnx
+
+    written = onnx.load(str(folder.path / "model.onnx"))
+    used = {op.domain or "ai.onnx": op.version for op in written.opset_import}
+    assert report["opsets"] == used and report["opset"] == used.get("ai.onnx")  # what was used
+    assert report["requested_opset"] >= max(used.get("ai.onnx", 0), 1)
     onnx_model = autolog.load_model(run.model_path, format="onnx")
     expected = booster.predict(xgb.DMatrix(X.astype(np.float32)))
     np.testing.assert_allclose(onnx_model.predict(X.astype(np.float32)), expected, atol=1e-4)
