@@ -183,6 +183,14 @@ def disable() -> None:
                 writer.get_writer().synchronous = False
 
 
+def applied_integration(name: str) -> Integration | None:
+    """The integration instance applied for the framework ``name``, or None (for
+    :mod:`autolog.testing`, which checks what it patched)."""
+    with _lock:
+        integration = _integrations.get(name)
+    return integration if integration is not None and integration.applied else None
+
+
 def integration_status() -> dict[str, str]:
     """Each known integration's state: applied, waiting for import, disabled or skipped."""
     from autolog.integration import discover

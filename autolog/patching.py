@@ -339,6 +339,10 @@ class PatchSet:
     def __len__(self) -> int:
         return len(self._patches)
 
+    def __iter__(self) -> Iterator[Patch | CellPatch | _HeldHandle]:
+        """The patches and held handles, in the order they were applied."""
+        return iter(list(self._patches))
+
     def add(self, patch: Any) -> Any:
         """Remember a :class:`Patch` or :class:`CellPatch` (returned as it is)."""
         self._patches.append(patch)

@@ -94,22 +94,18 @@ class FrameworkState:
 
 def active_integration(framework: str) -> Any:
     """The integration instance autolog applied for ``framework``, or None."""
-    from autolog import activation
+    from autolog.activation import applied_integration
 
-    integrations = getattr(activation, "_integrations", None)
-    if integrations is None:  # pragma: no cover - the kit follows autolog's internals
-        raise RuntimeError("autolog.testing cannot find the applied integrations in "
-                           "autolog.activation; update autolog.testing._state.")
-    return integrations.get(framework)
+    return applied_integration(framework)
 
 
 def patches_of(integration: Any) -> list[Any]:
     """Every patch the integration holds in its :class:`~autolog.patching.PatchSet` attributes
     (``patches`` and any other, e.g. patches applied only in some phases)."""
-    from autolog.patching import PatchSet
+    from autolog.patching import CellPatch, Patch, PatchSet
 
     found: list[Any] = []
     for value in vars(integration).values():
         if isinstance(value, PatchSet):
-            found.extend(value._patches)
+            found.extend(p for p in value if isinstance(p, (Patch, CellPatch)))
     return found

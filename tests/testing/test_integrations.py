@@ -1,5 +1,5 @@
 """The integration kit (:mod:`autolog.testing.integrations`), run for every integration autolog
-ships: scikit-learn, PyTorch and joblib."""
+ships: scikit-learn, PyTorch, joblib, XGBoost and LightGBM."""
 
 from __future__ import annotations
 
@@ -195,5 +195,94 @@ class TestJoblib(IntegrationSuite):
                                   error_score="raise")
             with joblib.parallel_config(backend="threading"):
                 return search.fit(*xy)
+
+        return train
+
+
+class TestXGBoost(IntegrationSuite):
+    """The native ``xgboost.train``; ``XGBClassifier.fit`` calls it inside itself (nesting)."""
+
+    @pytest.fixture
+    def framework(self) -> str:
+        return "xgboost"
+
+    @pytest.fixture
+    def predict_input(self, xy: tuple[Any, Any]) -> Any:
+        return xy[0][:20].astype(np.float32)
+
+    def native_predict(self, model: Any, data: Any) -> Any:
+        import xgboost as xgb
+
+        return model.predict(xgb.DMatrix(data))
+
+    @staticmethod
+    def _train(xy: tuple[Any, Any], callbacks: list[Any] | None = None) -> Any:
+        import xgboost as xgb
+
+        X, y = xy
+        train = xgb.DMatrix(X.astype(np.float32), label=y)
+        return xgb.train({"objective": "binary:logistic", "max_depth": 2}, train, 5,
+                         evals=[(train, "train")], verbose_eval=False, callbacks=callbacks)
+
+    @pytest.fixture
+    def train(self, xy: tuple[Any, Any]) -> Callable[[], Any]:
+        return lambda: self._train(xy)
+
+    @pytest.fixture
+    def train_nested(self, xy: tuple[Any, Any]) -> Callable[[], Any]:
+        """The scikit-learn wrapper's fit calls xgboost.train inside itself."""
+        from xgboost import XGBClassifier
+
+        return lambda: XGBClassifier(n_estimators=5, max_depth=2).fit(*xy)
+
+    @pytest.fixture
+    def train_raising(self, xy: tuple[Any, Any]) -> Callable[[Fail], Any]:
+        import xgboost as xgb
+
+        class Failing(xgb.callback.TrainingCallback):
+            def __init__(self, fail: Fail) -> None:
+                self.fail = fail
+
+            def after_iteration(self, model: Any, epoch: int, evals_log: Any) -> bool:
+                if epoch == 2:
+                    self.fail()
+                return False
+
+        return lambda fail: self._train(xy, [Failing(fail)])
+
+
+class TestLightGBM(IntegrationSuite):
+    """The native ``lightgbm.train``."""
+
+    @pytest.fixture
+    def framework(self) -> str:
+        return "lightgbm"
+
+    @pytest.fixture
+    def predict_input(self, xy: tuple[Any, Any]) -> Any:
+        return xy[0][:20]
+
+    @staticmethod
+    def _train(xy: tuple[Any, Any], callbacks: list[Any] | None = None) -> Any:
+        import lightgbm as lgb
+
+        X, y = xy
+        train = lgb.Dataset(X, label=y, free_raw_data=False)
+        return lgb.train({"objective": "binary", "verbose": -1, "num_leaves": 4,
+                          "min_data_in_leaf": 5}, train, 5, valid_sets=[train],
+                         callbacks=callbacks)
+
+    @pytest.fixture
+    def train(self, xy: tuple[Any, Any]) -> Callable[[], Any]:
+        return lambda: self._train(xy)
+
+    @pytest.fixture
+    def train_raising(self, xy: tuple[Any, Any]) -> Callable[[Fail], Any]:
+        def train(fail: Fail) -> Any:
+            def callback(env: Any) -> None:
+                if env.iteration == 2:
+                    fail()
+
+            return self._train(xy, [callback])
 
         return train
