@@ -27,11 +27,11 @@ if TYPE_CHECKING:
     from typing import Any
 
     from autolog.integration import Integration
+    from autolog.stores.base import Store
 
 __all__ = ["current_config", "disable", "enable", "get_store", "integration_status", "is_enabled"]
 
 _lock = _thread.RLock()
-_config: Config | None = None
 _integrations: dict[str, Integration] = {}
 _hooked_modules: set[str] = set()
 _skipped: dict[str, str] = {}
@@ -39,24 +39,20 @@ _skipped: dict[str, str] = {}
 
 def is_enabled() -> bool:
     """True between :func:`enable` and :func:`disable`."""
-    return _config is not None
+    return config_mod.current() is not None
 
 
-def current_config() -> Config | None:
-    """The active configuration, or None when autolog is off."""
-    return _config
+# The configuration lives in the leaf autolog.config, so that modules below this one read it
+# without importing activation; these are the names callers above have used.
+current_config = config_mod.current
+effective_config = config_mod.effective
 
 
-def effective_config() -> Config:
-    """The active configuration, or one resolved from the environment when autolog is off."""
-    return _config if _config is not None else config_mod.resolve()
+def get_store() -> Store:
+    """The store of the effective configuration (:func:`autolog.stores.current_store`)."""
+    from autolog.stores import current_store
 
-
-def get_store() -> Any:
-    """The store of the effective configuration."""
-    from autolog.stores import open_store
-
-    return open_store(effective_config().store_uri)
+    return current_store()
 
 
 def _disabled(name: str, config: Config) -> bool:
@@ -68,7 +64,8 @@ def _on_import(name: str, module: ModuleType) -> None:
     from autolog.integration import version_problem
 
     with _lock:
-        if _config is None or _disabled(name, _config):
+        config = config_mod.current()
+        if config is None or _disabled(name, config):
             return
         integration = _integrations.get(name) or _load(name, module)
         if integration is None or integration.applied:
@@ -142,15 +139,15 @@ def enable(**options: Any) -> Config:
         ConfigError: an unknown option or an invalid value (message lists valid choices);
             :class:`~autolog.errors.UnknownSchemeError` for a store URI no store handles.
     """
-    global _config
     new_config = config_mod.resolve(options)
     from autolog.stores import check_scheme
 
     check_scheme(new_config.store_uri)  # a typo in the scheme fails here, not at every fit
     with _lock:
-        if _config is not None and _config != new_config:
+        old_config = config_mod.current()
+        if old_config is not None and old_config != new_config:
             _remove_integrations(lambda n: _disabled(n, new_config))
-        _config = new_config
+        config_mod.set_current(new_config)
         if not new_config.async_logging or "autolog.writer" in sys.modules:
             from autolog import writer  # otherwise the writer reads it when first imported
 
@@ -167,11 +164,10 @@ def _remove_integrations(which: Any) -> None:
 
 def disable() -> None:
     """Turn autologging off: flush pending records, then restore every patched attribute."""
-    global _config
     from autolog import writer
 
     with _lock:
-        if _config is None:
+        if config_mod.current() is None:
             return
         try:
             writer.flush()
@@ -183,7 +179,7 @@ def disable() -> None:
                 writer.flush()
             finally:
                 _remove_integrations(lambda n: True)
-                _config = None
+                config_mod.set_current(None)
                 writer.get_writer().synchronous = False
 
 
@@ -199,17 +195,18 @@ def integration_status() -> dict[str, str]:
     """Each known integration's state: applied, waiting for import, disabled or skipped."""
     from autolog.integration import discover
 
+    config = config_mod.current()
     status = {}
     for name, ep in sorted(discover().items()):
         integ = _integrations.get(name)
         if name in _skipped:
             status[name] = f"skipped: {_skipped[name]}"
-        elif _config is not None and _disabled(name, _config):
+        elif config is not None and _disabled(name, config):
             status[name] = "disabled"
         elif integ is not None and integ.applied:
             status[name] = "active"
         elif name not in sys.modules:
             status[name] = f"waiting for 'import {name}'"
         else:
-            status[name] = "inactive" if _config is None else f"not loaded ({ep.value})"
+            status[name] = "inactive" if config is None else f"not loaded ({ep.value})"
     return status

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
-from autolog import patching, safety, writer
+from autolog import config, patching, safety, writer
 
 __all__ = ["Recording", "recorded_call"]
 
@@ -46,9 +46,7 @@ def recorded_call(wrapped: Callable[..., Any], args: tuple[Any, ...], kwargs: Ma
     Returns:
         Exactly what ``wrapped`` returns.
     """
-    from autolog import activation  # the config holder moves to autolog.config (issue 15)
-
-    if not patching.should_record() or not activation.is_enabled():
+    if not patching.should_record() or config.current() is None:  # off: pass through
         return wrapped(*args, **kwargs)
     recording: Recording | None = None
     with safety.guard("starting a run for " + what):

@@ -9,6 +9,9 @@ An option is reachable three ways, always under the same name:
 Precedence: keyword argument, then environment variable, then default. Values from the
 environment and the command line are strings and are parsed by the option's type; keyword
 arguments may be given as strings or as already typed values.
+
+The active configuration is held here too (:func:`current`, :func:`effective`): every module
+reads it from this leaf, so none needs :mod:`autolog.activation`, which sets it.
 """
 
 from __future__ import annotations
@@ -24,7 +27,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping
     from typing import Any
 
-__all__ = ["OPTIONS", "Config", "Option", "env_name", "resolve", "unknown_env_names"]
+__all__ = ["OPTIONS", "Config", "Option", "current", "effective", "env_name", "resolve",
+           "set_current", "unknown_env_names"]
 
 ENV_PREFIX = "AUTOLOG_"
 # Variables with the prefix that are not options: the on-switch itself and internal ones.
@@ -316,6 +320,28 @@ def resolve(kwargs: Mapping[str, Any] | None = None,
             values[name] = opt.convert(environ[opt.env], opt.env)
     values.update(_check_kwargs(kwargs or {}))
     return Config(values)
+
+
+# The configuration of the enable() in force; None while autolog is off.
+_current: Config | None = None
+
+
+def current() -> Config | None:
+    """The active configuration (set by :func:`autolog.enable`), or None when autolog is off."""
+    return _current
+
+
+def effective() -> Config:
+    """The active configuration, or one resolved from the environment when autolog is off."""
+    config = _current
+    return config if config is not None else resolve()
+
+
+def set_current(config: Config | None) -> None:
+    """Make ``config`` the active configuration (None: autolog is off). Only
+    :mod:`autolog.activation` calls this, under its lock."""
+    global _current
+    _current = config
 
 
 def unknown_env_names(environ: Mapping[str, str] | None = None) -> list[str]:

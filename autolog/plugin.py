@@ -54,7 +54,7 @@ if TYPE_CHECKING:  # the names below, for type checkers; at run time they load o
     from autolog.context.sampler import prepare as prepare_system_metrics
     from autolog.errors import ConversionError, PluginError
     from autolog.evaluation.outputs import Outputs, infer_task
-    from autolog.flavors import FlavorLoader
+    from autolog.flavor_loader import FlavorLoader
     from autolog.formats import pickle as pickle_format
     from autolog.formats import torch as torch_format
     from autolog.integration import Integration
@@ -82,7 +82,7 @@ _LAZY = {
     "FAILED": "autolog.runs:FAILED",
     "FINISHED": "autolog.runs:FINISHED",
     "Flavor": "autolog.model_logging:Flavor",
-    "FlavorLoader": "autolog.flavors:FlavorLoader",
+    "FlavorLoader": "autolog.flavor_loader:FlavorLoader",
     "Integration": "autolog.integration:Integration",
     "KILLED": "autolog.runs:KILLED",
     "ModelCapture": "autolog.model_logging:ModelCapture",

@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 import warnings
 
+from autolog.config import current
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from types import TracebackType
@@ -26,18 +28,14 @@ class AutologWarning(UserWarning):
 
 def testing_mode() -> bool:
     """True when internal errors must raise (``AUTOLOG_TESTING`` or ``enable(testing=True)``)."""
-    from autolog import activation
-
-    config = activation.current_config()
+    config = current()
     if config is not None:
         return bool(config.testing)
     return os.environ.get("AUTOLOG_TESTING", "").lower() in {"1", "true", "yes", "on"}
 
 
 def _silent() -> bool:
-    from autolog import activation
-
-    config = activation.current_config()
+    config = current()
     return bool(config is not None and config.silent)
 
 

@@ -24,11 +24,17 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from autolog import config as config_mod
 from autolog import safety, writer
 from autolog.context import run as run_context  # here, not at a run's start: the first step
 from autolog.liveness import hostname as _host
 from autolog.runs import FAILED, FINISHED, RUNNING, Metric, Run, RunInfo, new_run_id, now_ms
+from autolog.stores import current_store, open_store, parse_store_uri
 from autolog.workers import in_worker_process, watch_worker_exit
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from autolog.stores.base import Store
 
 __all__ = ["ActiveRun", "active_run", "add_end_run_hook", "end_open_runs", "end_run", "last_runs",
            "remove_end_run_hook", "start_run"]
@@ -69,8 +75,6 @@ def _user() -> str:
 @functools.lru_cache(maxsize=16)
 def _remote(store_uri: str) -> bool:
     """Whether a store URI names a store other than a local folder (a tracking server)."""
-    from autolog.stores import parse_store_uri
-
     try:
         return parse_store_uri(store_uri)[0] != "file"
     except ValueError:
@@ -128,7 +132,7 @@ class ActiveRun:
         self._end_written = False
         with _open_lock:
             _open[self.run_id] = self
-        watch_worker_exit()  # a forked worker exits without atexit: end and write runs then
+        watch_worker_exit(_finish_worker)  # a forked worker exits without atexit
         self._created_info = dataclasses.replace(self.info)
         self._submit("creating run", self._create, creates=True)
         if tags:
@@ -140,12 +144,10 @@ class ActiveRun:
     def run_id(self) -> str:
         return self.info.run_id
 
-    def store(self) -> Any:
-        from autolog.stores import open_store
-
+    def store(self) -> Store:
         return open_store(self.store_uri)
 
-    def _submit(self, what: str, job: Callable[[Any], None], creates: bool = False) -> None:
+    def _submit(self, what: str, job: Callable[[Store], None], creates: bool = False) -> None:
         def run_job() -> None:
             if self._broken:
                 self._drop_pending()
@@ -163,13 +165,13 @@ class ActiveRun:
 
         writer.submit(f"{what} {self.run_id[:8]}", run_job, lane=self._lane)
 
-    def submit(self, what: str, job: Callable[[Any], None]) -> None:
+    def submit(self, what: str, job: Callable[[Store], None]) -> None:
         """Queue ``job(store)`` on the writer (skipped if the run could not be created; after
         an earlier failed write of this run, a failure of this job is not reported again)."""
         with self._pending_lock:
             self._jobs += 1
 
-        def counted(store: Any) -> None:
+        def counted(store: Store) -> None:
             try:
                 job(store)
             finally:
@@ -178,11 +180,11 @@ class ActiveRun:
 
         self._submit(what, counted)
 
-    def _create(self, store: Any) -> None:
+    def _create(self, store: Store) -> None:
         """Writer job: the run, with what was logged until now (and its end, if it ended with
         no other job of it queued)."""
         info = self._created_info
-        whole = getattr(store, "creates_whole_runs", False)
+        whole = store.creates_whole_runs
         hold = False
         # The process's tags are read here, on the writer: the user name alone can take
         # milliseconds (a directory service), which the run's first step must not wait for.
@@ -227,7 +229,7 @@ class ActiveRun:
             self._write_queued = True
         self._submit("logging params, metrics and tags of run", self._write_pending)
 
-    def _write_pending(self, store: Any) -> None:
+    def _write_pending(self, store: Store) -> None:
         with self._pending_lock:
             params, self._pending_params = self._pending_params, {}
             tags, self._pending_tags = self._pending_tags, {}
@@ -284,7 +286,7 @@ class ActiveRun:
         self.info.end_time = now_ms()
         end_time = self.info.end_time
 
-        def finish(store: Any) -> None:
+        def finish(store: Store) -> None:
             if not self._end_written:
                 store.update_run(self.run_id, status, end_time)
             _finished_log.append(self.run_id)
@@ -301,7 +303,7 @@ class ActiveRun:
     def get(self) -> Run:
         """Flush and read the run back from the store."""
         writer.flush()
-        return self.store().get_run(self.run_id)  # type: ignore[no-any-return]
+        return self.store().get_run(self.run_id)
 
     # -- context manager ------------------------------------------------------------------
     def __enter__(self) -> ActiveRun:
@@ -334,9 +336,7 @@ def start_run(name: str | None = None, experiment: str | None = None,
     Returns:
         The :class:`ActiveRun`; ``with`` ends it as FINISHED, or FAILED on an exception.
     """
-    from autolog import activation
-
-    config = activation.effective_config()
+    config = config_mod.effective()
     parent = _current.get() if nested else None
     run = ActiveRun(name or f"run-{now_ms()}", experiment or config.experiment,
                     config.store_uri, parent=parent, tags=tags, user_created=True)
@@ -374,6 +374,13 @@ def last_runs(since: int = 0) -> list[str]:
     return _finished_log[since:]
 
 
+def _finish_worker() -> None:
+    """At a worker process's exit (see :mod:`autolog.workers`): end and write its open runs."""
+    with safety.guard("ending the runs of a worker process at its exit"):
+        end_open_runs()
+        writer.flush()
+
+
 # atexit runs last-registered first: this runs before the writer's final flush (registered
 # when autolog.writer was imported above), so open runs are ended and then written.
 atexit.register(end_open_runs)
@@ -394,15 +401,11 @@ if hasattr(os, "register_at_fork"):
 
 def get_run(run_id: str) -> Run:
     """A run from the current store (pending writes are flushed first)."""
-    from autolog import activation
-
     writer.flush()
-    return activation.get_store().get_run(run_id)  # type: ignore[no-any-return]
+    return current_store().get_run(run_id)
 
 
 def search_runs(experiment: str | None = None, max_results: int | None = None) -> list[Run]:
     """Runs of the current store, newest first (pending writes are flushed first)."""
-    from autolog import activation
-
     writer.flush()
-    return activation.get_store().search_runs(experiment, max_results)  # type: ignore[no-any-return]
+    return current_store().search_runs(experiment, max_results)

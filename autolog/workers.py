@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 
 __all__ = ["in_worker_process", "watch_worker_exit"]
 
@@ -47,20 +48,13 @@ def in_worker_process() -> bool:
     return process is not None and process.parent_process() is not None
 
 
-def watch_worker_exit() -> None:
-    """In a worker, end and write this process's open runs when it exits (once per process)."""
+def watch_worker_exit(finish: Callable[[], None]) -> None:
+    """In a worker, call ``finish`` when the process exits (once per process): the caller,
+    :mod:`autolog.tracking`, ends and writes the process's open runs there."""
     global _watching_pid
     if _watching_pid == os.getpid() or not in_worker_process():
         return
     _watching_pid = os.getpid()
     from multiprocessing import util
 
-    util.Finalize(None, _finish_worker, exitpriority=100)
-
-
-def _finish_worker() -> None:
-    from autolog import safety, tracking, writer
-
-    with safety.guard("ending the runs of a worker process at its exit"):
-        tracking.end_open_runs()
-        writer.flush()
+    util.Finalize(None, finish, exitpriority=100)

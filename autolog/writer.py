@@ -32,7 +32,6 @@ import collections
 import contextlib
 import os
 import queue
-import sys
 import threading
 import time
 import warnings
@@ -352,8 +351,9 @@ _writer = Writer()
 
 def _configured_synchronous() -> bool:
     """``async_logging=False`` of an enable() that ran before this module was imported."""
-    activation = sys.modules.get("autolog.activation")
-    config = activation.current_config() if activation is not None else None
+    from autolog.config import current
+
+    config = current()
     return config is not None and not config.async_logging
 
 

@@ -9,8 +9,15 @@ import click
 
 from autolog.config import OPTIONS
 
-__all__ = ["echo_json", "input_options", "load_options", "open_cli_store", "print_table",
-           "store_option"]
+__all__ = ["echo_json", "input_options", "json_option", "load_options", "open_cli_store",
+           "print_table", "store_option", "yes_option"]
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from autolog.stores.base import Store
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+yes_option = click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 
 
 def store_option(func: Any) -> Any:
@@ -49,7 +56,7 @@ def load_options(func: Any) -> Any:
                              "'pickle' and 'torch' mean native.")(func)
 
 
-def open_cli_store(store: str | None) -> Any:
+def open_cli_store(store: str | None) -> Store:
     from autolog import config as config_mod
     from autolog.stores import open_store
 

@@ -9,6 +9,7 @@ import click
 from autolog.cli.common import (
     echo_json,
     input_options,
+    json_option,
     load_options,
     open_cli_store,
     print_table,
@@ -54,7 +55,7 @@ def _split(data: Any, target: str | None, target_path: str | None) -> tuple[Any,
 @click.option("--task", type=click.Choice(["classification", "regression"]), default=None,
               help="Default: from the model, else from the targets and predictions.")
 @load_options
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@json_option
 def evaluate(store: str | None, model_uri: str, input_path: str, target: str | None,
              target_path: str | None, name: str, task: str | None, input_format: str | None,
              model_format: str | None, flavor: str | None, no_pickle: bool,

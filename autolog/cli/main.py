@@ -23,7 +23,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "runs": "autolog.cli.runs:runs",
     "run": "autolog.cli.run:run",
     "models": "autolog.cli.models:models",
-    "predict": "autolog.cli.models:predict",
+    "predict": "autolog.cli.predict:predict",
     "sync": "autolog.cli.sync:sync",
     "ui": "autolog.ui:ui",
 }

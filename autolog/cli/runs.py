@@ -6,7 +6,7 @@ import datetime
 
 import click
 
-from autolog.cli.common import echo_json, open_cli_store, print_table, store_option
+from autolog.cli.common import echo_json, json_option, open_cli_store, print_table, store_option
 from autolog.liveness import display_status, observed
 from autolog.runs import is_system_metric
 
@@ -32,7 +32,7 @@ def runs() -> None:
 @store_option
 @click.option("--experiment", "-e", default=None, help="Only runs of this experiment.")
 @click.option("--limit", "-n", default=50, show_default=True, help="Newest runs shown.")
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@json_option
 @click.option("--reindex", is_flag=True,
               help="Check every run folder against the local store's index first (after "
                    "run folders were changed in place by another program).")
@@ -63,7 +63,7 @@ def list_runs(store: str | None, experiment: str | None, limit: int, as_json: bo
 @runs.command("show")
 @store_option
 @click.argument("run_id")
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@json_option
 def show_run(store: str | None, run_id: str, as_json: bool) -> None:
     """One run: info, source, machine, params, metrics, system metrics, tags, model folder."""
     from autolog.context.run import read_context

@@ -41,9 +41,9 @@ HARDWARE_FILE = "hardware.json"
 
 def run_started(run: Any) -> None:
     """Queue the context of a new run (called on the thread that created it)."""
-    from autolog import activation
+    from autolog.config import effective
 
-    config = activation.current_config() or activation.effective_config()
+    config = effective()
     source = source_info.process_source()
     top_level = run.info.parent_run_id is None
     cell = source_info.current_cell() if top_level and source.type == "NOTEBOOK" else None

@@ -30,6 +30,10 @@ from autolog import heldout, patching, safety, writer
 from autolog.errors import InvalidNameError, NotFoundError
 from autolog.evaluation.result import EvaluationResult
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from autolog.stores.base import Store
+
 __all__ = ["evaluate"]
 
 _NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}$")
@@ -44,13 +48,12 @@ def check_name(name: Any) -> str:
     return name
 
 
-def _open_store(store: Any) -> Any:
-    from autolog import activation
-    from autolog.stores import open_store
+def _open_store(store: Store | str | None) -> Store:
+    from autolog.stores import current_store, open_store
 
     writer.flush()
     if store is None:
-        return activation.get_store()
+        return current_store()
     return open_store(store) if isinstance(store, str) else store
 
 
@@ -66,7 +69,7 @@ class _Target:
         self.signature = signature
 
 
-def _from_uri(uri: str, store: Any, load: dict[str, Any]) -> _Target:
+def _from_uri(uri: str, store: Store, load: dict[str, Any]) -> _Target:
     from autolog import registry
     from autolog.loading import load_model
 
@@ -89,7 +92,7 @@ def _from_uri(uri: str, store: Any, load: dict[str, Any]) -> _Target:
     return _Target(loaded.native, str(loaded.path), loaded.run_id, signature=loaded.signature)
 
 
-def _target(model: Any, store: Any, load: dict[str, Any]) -> _Target:
+def _target(model: Any, store: Store, load: dict[str, Any]) -> _Target:
     from autolog.loading import LoadedModel
 
     if isinstance(model, (str, os.PathLike)):
@@ -129,7 +132,7 @@ def _free_name(name: str, digest: str, tags: dict[str, str]) -> str:
     return candidate
 
 
-def _write_files(store: Any, run_id: str, dataset: str, files: dict[str, Any]) -> None:
+def _write_files(store: Store, run_id: str, dataset: str, files: dict[str, Any]) -> None:
     """Writer job: ``evaluation/<dataset>/*.json``, unless an earlier evaluation wrote them."""
     path = f"evaluation/{dataset}"
     try:
@@ -154,8 +157,8 @@ def _compute(outputs: Any) -> tuple[dict[str, float], list[dict[str, Any]], dict
 
 
 def evaluate(model: Any, X: Any, y: Any = None, *, name: str = "eval", task: str | None = None,
-             store: Any = None, format: str | None = None, flavor: str | None = None,
-             allow_pickle: bool = True) -> EvaluationResult:
+             store: Store | str | None = None, format: str | None = None,
+             flavor: str | None = None, allow_pickle: bool = True) -> EvaluationResult:
     """Evaluate ``model`` on held-out data and log the metrics to its run.
 
     Parameters:
@@ -183,7 +186,8 @@ def evaluate(model: Any, X: Any, y: Any = None, *, name: str = "eval", task: str
         TypeError: a model nothing knows how to run.
         SchemaMismatchError: input that does not match a loaded model's signature.
     """
-    from autolog import activation, tracking
+    from autolog import config as config_mod
+    from autolog import tracking
     from autolog.evaluation.outputs import check_task, model_outputs
 
     check_name(name)
@@ -214,7 +218,7 @@ def evaluate(model: Any, X: Any, y: Any = None, *, name: str = "eval", task: str
         tags = run.get().tags
     new_run = run is None and run_id is None
     if new_run:
-        config = activation.effective_config()
+        config = config_mod.effective()
         run = tracking.ActiveRun(f"evaluate {name}", config.experiment, target_store.uri,
                                  tags={"autolog.evaluation.model": target.description,
                                        "autolog.evaluation.source_run_id": target.run_id or ""})
@@ -229,7 +233,7 @@ def evaluate(model: Any, X: Any, y: Any = None, *, name: str = "eval", task: str
     files = {**plots, "metrics": {"metrics": values, "per_class": table, **record}}
     dataset_input = _dataset_input(dataset, digest, record, shape)
 
-    def write_rest(store_: Any, run_id: str = run_id) -> None:
+    def write_rest(store_: Store, run_id: str = run_id) -> None:
         _write_files(store_, run_id, dataset, files)
         with safety.guard(f"recording the dataset {dataset!r} as an input of the run"):
             store_.log_inputs(run_id, [dataset_input])
@@ -241,7 +245,7 @@ def evaluate(model: Any, X: Any, y: Any = None, *, name: str = "eval", task: str
         if new_run:
             run.end()
     else:
-        def log_all(store_: Any, run_id: str = run_id) -> None:
+        def log_all(store_: Store, run_id: str = run_id) -> None:
             store_.log_batch(run_id, metrics=_metrics(keyed), tags=new_tags)
             write_rest(store_)
 

@@ -33,7 +33,7 @@ from typing import Any
 
 from autolog import safety
 from autolog.errors import ConversionError
-from autolog.flavors import FlavorLoader
+from autolog.flavor_loader import FlavorLoader
 from autolog.formats.onnx_runtime import DEFAULT_PROVIDERS, OnnxModel, Parity, compare, make_session
 
 __all__ = ["LOADER", "MODEL_FILE", "add_onnx", "flavor_conf", "load"]

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
-from autolog.flavors import FlavorLoader
+from autolog.flavor_loader import FlavorLoader
 
 __all__ = ["SERIALIZATION_FORMATS", "SKLEARN_LOADER", "dumps", "load_file", "loads",
            "loads_recording"]

@@ -24,7 +24,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from autolog.errors import ModelFolderError
-from autolog.flavors import FlavorLoader
+from autolog.flavor_loader import FlavorLoader
 from autolog.model_folder import ModelFolder, verify_checksums
 
 __all__ = [

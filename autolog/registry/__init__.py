@@ -13,7 +13,8 @@ never reused, even after deletes. The store holds the records (the registry part
 
 Modules, bottom up: :mod:`~autolog.registry.records` (ModelVersion, RegisteredModel, name
 rules: a leaf the stores import), :mod:`~autolog.registry.metric_kinds`,
-:mod:`~autolog.registry.comparison`, :mod:`~autolog.registry.api` (the functions below, each
+:mod:`~autolog.registry.ranking` (which version is best), :mod:`~autolog.registry.comparison`
+(the table), :mod:`~autolog.registry.api` (the functions below, each
 taking ``store=``). This package imports nothing itself: each name loads its module on first
 use (PEP 562), so a store importing the records never pulls in the functions that use stores.
 """

@@ -60,10 +60,11 @@ __all__ = [
 
 def _store(store: Store | str | None) -> Store:
     if store is None:
-        from autolog import activation, writer
+        from autolog import writer
+        from autolog.stores import current_store
 
         writer.flush()
-        return activation.get_store()  # type: ignore[no-any-return]
+        return current_store()
     if isinstance(store, str):
         from autolog.stores import open_store
 

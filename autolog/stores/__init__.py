@@ -26,8 +26,8 @@ if TYPE_CHECKING:
     from autolog.entrypoints import EntryPoint
     from autolog.stores.base import Store
 
-__all__ = ["KNOWN_SCHEMES", "Store", "check_scheme", "import_backend", "open_store",
-           "parse_store_uri"]
+__all__ = ["KNOWN_SCHEMES", "Store", "check_scheme", "current_store", "import_backend",
+           "open_store", "parse_store_uri"]
 
 
 def __getattr__(name: str) -> object:
@@ -138,6 +138,14 @@ def check_scheme(uri: str) -> None:
             f"{', '.join(known)}, or a plain folder path. Third-party stores register "
             f"in the entry-point group {ENTRY_POINT_GROUP!r}."
         )
+
+
+def current_store() -> Store:
+    """The store of the effective configuration (the ``store`` option of the enable() in force,
+    else of the environment)."""
+    from autolog import config
+
+    return open_store(config.effective().store_uri)
 
 
 def open_store(uri: str, *, offline_fallback: bool = True) -> Store:

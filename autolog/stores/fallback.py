@@ -39,10 +39,9 @@ T = TypeVar("T")
 
 def offline_store_uri() -> str:
     """The local folder for offline runs: the ``offline_store`` option, else ``~/.autolog``."""
-    from autolog import activation
-    from autolog.config import default_store
+    from autolog.config import default_store, effective
 
-    return activation.effective_config().values.get("offline_store") or default_store()
+    return effective().values.get("offline_store") or default_store()
 
 
 class FallbackStore(Store):

@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import sqlite3
 import threading
@@ -41,46 +40,22 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from autolog.errors import InvalidNameError, NotFoundError, StoreError
+from autolog.errors import NotFoundError, StoreError
 from autolog.fileio import write_text
 from autolog.liveness import observed
 from autolog.runs import Metric, Run, RunInfo
-from autolog.stores.base import Store, write_files
+from autolog.stores.base import Store
 from autolog.stores.jsonfiles import read_json as _read_json
 from autolog.stores.jsonfiles import read_metrics, write_json_atomic
+from autolog.stores.local_artifacts import LocalArtifactsMixin
 from autolog.stores.local_index import RunIndex, note_runs
 from autolog.stores.local_registry import LocalRegistryMixin
+from autolog.stores.names import check_artifact_path, check_run_id
 
 __all__ = ["LocalStore", "check_artifact_path", "check_run_id", "write_json_atomic"]
 
 FORMAT = {"format": "autolog-local-store", "version": 1}
-_RUN_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _MAX_OPEN_INFOS = 10_000
-
-
-def check_run_id(run_id: str) -> str:
-    """Return ``run_id`` if it is safe as a folder name, else raise InvalidNameError."""
-    if not isinstance(run_id, str) or not _RUN_ID.match(run_id):
-        raise InvalidNameError(
-            f"Invalid run id {run_id!r}: use 1-64 letters, digits, '-' or '_' "
-            "(autolog's ids are 32 hex characters)."
-        )
-    return run_id
-
-
-def check_artifact_path(path: str) -> str:
-    """Return a normalized relative artifact path, refusing absolute paths and '..'."""
-    if not isinstance(path, str) or not path.strip():
-        raise InvalidNameError(f"Invalid artifact path {path!r}: it must be a non-empty string.")
-    parts = [p for p in path.replace("\\", "/").split("/") if p not in ("", ".")]
-    if path.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", path) or ".." in parts or not parts:
-        raise InvalidNameError(
-            f"Invalid artifact path {path!r}: it must be relative and stay inside the run "
-            "(no leading '/', no '..')."
-        )
-    if any(ord(c) < 32 for c in path):
-        raise InvalidNameError(f"Invalid artifact path {path!r}: control characters.")
-    return "/".join(parts)
 
 
 def _dump_json(path: str, data: Any) -> None:
@@ -129,8 +104,10 @@ class _Record:
         self.dirty = False
 
 
-class LocalStore(LocalRegistryMixin, Store):
-    """A store in a local (or shared) folder. See the module docstring for the layout."""
+class LocalStore(LocalRegistryMixin, LocalArtifactsMixin, Store):
+    """A store in a local (or shared) folder. See the module docstring for the layout; the
+    artifacts part is in :mod:`autolog.stores.local_artifacts`, the registry part in
+    :mod:`autolog.stores.local_registry`."""
 
     creates_whole_runs = True
 
@@ -275,6 +252,11 @@ class LocalStore(LocalRegistryMixin, Store):
         held = self._held.get(run_id)
         return held[1] if held is not None else None
 
+    def _held_dir(self, run_id: str) -> str | None:
+        """The folder in ``.staging`` of a run created with ``hold=True`` and not ended."""
+        held = self._held.get(run_id)
+        return held[0] if held is not None else None
+
     def log_batch(self, run_id: str, params: Mapping[str, str] = {},  # noqa: B006
                   metrics: Iterable[Metric] = (), tags: Mapping[str, str] = {}  # noqa: B006
                   ) -> None:
@@ -295,73 +277,6 @@ class LocalStore(LocalRegistryMixin, Store):
             with open(run_dir / "metrics.jsonl", "a", encoding="utf-8") as fh:
                 fh.write(lines)
         self._note(run_id)
-
-    def log_artifacts(self, run_id: str, local_dir: Path, artifact_path: str,
-                      move: bool = False) -> None:
-        """Place ``local_dir`` at ``artifact_path``; ``move=True`` may rename it instead of copying
-        (``local_dir`` must then be complete: it appears in the run in one rename).
-
-        Raises:
-            StoreError: the artifact already exists or the folder cannot be written.
-        """
-        rel = check_artifact_path(artifact_path)
-        target = self._existing_run_dir(run_id) / "artifacts" / rel
-        if target.exists():
-            raise StoreError(f"Artifact {rel!r} of run {run_id} already exists; artifacts are "
-                             "write-once.")
-        if "/" in rel or run_id in self._held:  # else the artifacts folder exists already
-            target.parent.mkdir(parents=True, exist_ok=True)
-        if move:
-            try:
-                # rename() would replace an empty folder created at ``target`` meanwhile; each
-                # run is written by one process, which checked above that there is none.
-                os.rename(local_dir, target)
-                self._note(run_id)
-                return
-            except OSError:
-                pass  # another file system: copy below
-        tmp = target.parent / f".tmp-{target.name}-{uuid.uuid4().hex}"
-        try:
-            shutil.copytree(local_dir, tmp)
-            os.rename(tmp, target)
-        except OSError as exc:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise StoreError(f"Cannot write artifact {rel!r} of run {run_id}: {exc}") from exc
-        if move:
-            shutil.rmtree(local_dir, ignore_errors=True)
-        self._note(run_id)
-
-    def log_files(self, run_id: str, artifact_path: str, files: Mapping[str, bytes | str]
-                  ) -> None:
-        """The folder is written under ``.staging`` and renamed into the run (straight into a
-        held run's folder, which nobody sees yet)."""
-        self._ensure()
-        held = self._held.get(run_id)
-        if held is not None:
-            rel = check_artifact_path(artifact_path)
-            target = Path(held[0]) / "artifacts" / rel
-            if target.exists():
-                raise StoreError(f"Artifact {rel!r} of run {run_id} already exists; artifacts "
-                                 "are write-once.")
-            try:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                write_files(target, files)
-            except OSError as exc:
-                raise StoreError(f"Cannot write artifact {rel!r} of run {run_id}: {exc}"
-                                 ) from exc
-            return
-        tmp = self.root / ".staging" / f"files-{uuid.uuid4().hex}"
-        try:
-            write_files(tmp, files)
-        except OSError as exc:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise StoreError(f"Cannot write artifact {artifact_path!r} of run {run_id}: "
-                             f"{exc}") from exc
-        try:
-            self.log_artifacts(run_id, tmp, artifact_path, move=True)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
 
     def get_run(self, run_id: str) -> Run:
         run_dir = self._existing_run_dir(run_id, reading=True)
@@ -423,24 +338,6 @@ class LocalStore(LocalRegistryMixin, Store):
                 infos.append(info)
         infos.sort(key=lambda i: (i.start_time, i.run_id), reverse=True)
         return infos
-
-    def download_artifacts(self, run_id: str, artifact_path: str) -> Path:
-        """The artifact's own path in the store.
-
-        Raises:
-            NotFoundError: the run has no such artifact.
-            StoreError: the artifact is a symbolic link leading out of the run's folder
-                (never followed: a store's contents stay inside the store).
-        """
-        artifacts = self._existing_run_dir(run_id, reading=True) / "artifacts"
-        path = artifacts / check_artifact_path(artifact_path)
-        if not path.exists():
-            raise NotFoundError(f"Run {run_id} has no artifact {artifact_path!r}.")
-        if artifacts.resolve() not in path.resolve().parents:
-            raise StoreError(f"Artifact {artifact_path!r} of run {run_id} is a symbolic link to "
-                             f"{path.resolve()}, outside the store at {self.root}; autolog does "
-                             "not follow it. Replace the link with the folder itself.")
-        return path
 
     def list_experiments(self) -> list[str]:
         runs_dir = self.root / "runs"

@@ -37,28 +37,23 @@ missing.
 
 from __future__ import annotations
 
-import functools
-import hashlib
-import os
 import posixpath
-import shutil
-import tempfile
 import threading
-import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from pathlib import Path
 from typing import Any, TypeVar
 
 from mlflow.entities import Metric as MlflowMetric
 from mlflow.entities import Param, RunStatus, RunTag, ViewType
-from mlflow.exceptions import MlflowException, RestException
+from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
 from autolog.errors import AutologError, NotFoundError, StoreError, StoreUnavailableError
 from autolog.runs import Metric, Run, RunInfo
 from autolog.stores.base import DatasetInput, Store
-from autolog.stores.local import check_artifact_path, check_run_id
+from autolog.stores.mlflow_artifacts import MLflowArtifactsMixin
+from autolog.stores.mlflow_errors import error_code, is_transient, translate
 from autolog.stores.mlflow_registry import MLflowRegistryMixin
+from autolog.stores.names import check_run_id
 from autolog.stores.retry import RetryPolicy
 
 __all__ = ["HIDDEN_TAGS", "RUN_ID_TAG", "MLflowStore", "tracking_uri_of"]
@@ -71,11 +66,7 @@ HOST_TAG = "autolog.run_host"
 PID_TAG = "autolog.run_pid"
 HIDDEN_TAGS = frozenset({RUN_ID_TAG, PARENT_TAG, HOST_TAG, PID_TAG, "mlflow.runName",
                          "mlflow.parentRunId"})
-_TRANSIENT_CODES = frozenset({"TEMPORARILY_UNAVAILABLE", "REQUEST_LIMIT_EXCEEDED",
-                              "RESOURCE_EXHAUSTED", "DEADLINE_EXCEEDED"})
 _PAGE = 1000
-# Files of one artifact folder uploaded at once.
-_UPLOADS = 8
 
 
 def tracking_uri_of(uri: str) -> str:
@@ -83,78 +74,10 @@ def tracking_uri_of(uri: str) -> str:
     return uri[len("mlflow+"):] if uri.lower().startswith("mlflow+") else uri
 
 
-def _at_once(calls: list[Callable[[], None]]) -> None:
-    """Run ``calls`` on up to :data:`_UPLOADS` threads and wait; re-raise the first error.
-
-    Plain threads rather than a ``concurrent.futures`` pool: the writer's last flush runs at
-    interpreter exit, when such pools no longer take work.
-    """
-    if len(calls) < 2:
-        for call in calls:
-            call()
-        return
-    pending = list(calls)
-    errors: list[BaseException] = []
-    lock = threading.Lock()
-
-    def work() -> None:
-        while True:
-            with lock:
-                if not pending or errors:
-                    return
-                call = pending.pop(0)
-            try:
-                call()
-            except BaseException as exc:  # noqa: BLE001 - handed to the caller below
-                with lock:
-                    errors.append(exc)
-
-    threads = [threading.Thread(target=work, name="autolog-upload", daemon=True)
-               for _ in range(min(_UPLOADS, len(calls)))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    if errors:
-        raise errors[0]
-
-
-def _transient_status(status: int | None) -> bool:
-    return status is not None and (status in (408, 429) or 500 <= status < 600)
-
-
-def is_transient(exc: BaseException) -> bool:
-    """True for failures worth retrying: no connection, a timeout, HTTP 429 or 5xx."""
-    import requests
-
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        if isinstance(current, (requests.ConnectionError, requests.Timeout,
-                                requests.exceptions.ChunkedEncodingError,
-                                requests.exceptions.RetryError, ConnectionError, TimeoutError)):
-            return True
-        if isinstance(current, requests.HTTPError) and current.response is not None:
-            return _transient_status(current.response.status_code)
-        if isinstance(current, MlflowException):
-            code = current.error_code
-            if code in _TRANSIENT_CODES or (isinstance(current, RestException)
-                                            and code == "INTERNAL_ERROR"):
-                return True
-        # MLflow's HTTP layer raises its own exception inside `except`, without `from`.
-        current = current.__cause__ or current.__context__
-    return False
-
-
-def _error_code(exc: BaseException) -> str:
-    cause = exc.__cause__ if isinstance(exc, AutologError) else exc
-    return str(getattr(cause, "error_code", ""))
-
-
-class MLflowStore(MLflowRegistryMixin, Store):
+class MLflowStore(MLflowRegistryMixin, MLflowArtifactsMixin, Store):
     """Runs kept by an MLflow tracking server. See the module docstring for the mapping; the
-    registry part is in :mod:`autolog.stores.mlflow_registry`.
+    registry part is in :mod:`autolog.stores.mlflow_registry`, the artifacts part in
+    :mod:`autolog.stores.mlflow_artifacts`.
 
     Parameters:
         uri: ``http(s)://host[:port][/prefix]``, optionally prefixed ``mlflow+``.
@@ -200,14 +123,7 @@ class MLflowStore(MLflowRegistryMixin, Store):
             raise self._translate(exc, what) from exc
 
     def _translate(self, exc: BaseException, what: str) -> AutologError:
-        if is_transient(exc):
-            return StoreUnavailableError(
-                f"The MLflow tracking server {self.tracking_uri} cannot be reached ({what}): "
-                f"{exc}")
-        if _error_code(exc) == "RESOURCE_DOES_NOT_EXIST":
-            return NotFoundError(f"{what}: not found in the MLflow tracking server "
-                                 f"{self.tracking_uri} ({exc}).")
-        return StoreError(f"The MLflow tracking server {self.tracking_uri} refused {what}: {exc}")
+        return translate(exc, what, self.tracking_uri)
 
     def ping(self) -> None:
         """Check that the server answers, with one short request and no retries.
@@ -239,7 +155,7 @@ class MLflowStore(MLflowRegistryMixin, Store):
                 exp_id = self._call(f"creating experiment {name!r}",
                                     self.client.create_experiment, name)
             except StoreError as exc:  # another process created it first
-                if _error_code(exc) != "RESOURCE_ALREADY_EXISTS":
+                if error_code(exc) != "RESOURCE_ALREADY_EXISTS":
                     raise
                 exp = self._call(f"looking up experiment {name!r}",
                                  self.client.get_experiment_by_name, name)
@@ -382,65 +298,6 @@ class MLflowStore(MLflowRegistryMixin, Store):
                    tags=[RunTag(str(k), str(v)) for k, v in tags.items()],
                    synchronous=True)
 
-    def _exists(self, mlflow_id: str, rel: str) -> bool:
-        known = self._artifacts.get(mlflow_id)
-        if known is not None and not any(rel.startswith(k + "/") for k in known):
-            return rel in known or any(k.startswith(rel + "/") for k in known)
-        parent = posixpath.dirname(rel) or None
-        entries = self._call("listing artifacts", self.client.list_artifacts, mlflow_id, parent)
-        return any(e.path == rel for e in entries)
-
-    def log_artifacts(self, run_id: str, local_dir: Path, artifact_path: str) -> None:
-        """Upload the folder (or file) ``local_dir`` as the artifact ``artifact_path``.
-
-        Raises:
-            StoreError: the artifact exists already (artifacts are write-once).
-            StoreUnavailableError: the upload failed after retries.
-        """
-        rel = check_artifact_path(artifact_path)
-        mlflow_id = self.mlflow_run_id(run_id)
-        if self._exists(mlflow_id, rel):
-            raise StoreError(f"Artifact {rel!r} of run {run_id} already exists; artifacts are "
-                             "write-once.")
-        source = Path(local_dir)
-        if source.is_file():
-            uploads = [(source, rel)]
-        else:
-            files = sorted(p for p in source.rglob("*") if p.is_file())
-            # MLmodel last: until it is there, the folder is not a model to any reader.
-            files.sort(key=lambda p: p == source / "MLmodel")
-            uploads = [(p, posixpath.join(rel, p.relative_to(source).as_posix())) for p in files]
-        # The files at once (each upload is one request that waits on the server), the MLmodel
-        # after all of them.
-        last = [u for u in uploads if u[0].name == "MLmodel" and u[0].parent == source]
-        first = [u for u in uploads if u not in last]
-        _at_once([functools.partial(self._upload, mlflow_id, path, dest) for path, dest in first])
-        for path, dest in last:
-            self._upload(mlflow_id, path, dest)
-        known = self._artifacts.get(mlflow_id)
-        if known is not None:
-            known.add(rel)
-
-    def _upload(self, mlflow_id: str, path: Path, dest: str) -> None:
-        folder, name = posixpath.split(dest)
-        if name != path.name:  # MLflow names the uploaded file after the local one
-            tmp = Path(tempfile.mkdtemp(prefix="autolog-upload-"))
-            try:
-                shutil.copyfile(path, tmp / name)
-                self._upload(mlflow_id, tmp / name, dest)
-            finally:
-                shutil.rmtree(tmp, ignore_errors=True)
-            return
-        location = self._repos.get(mlflow_id)
-        if location is None:
-            self._call(f"uploading {dest}", self.client.log_artifact, mlflow_id, str(path),
-                       folder or None)
-            return
-        from mlflow.store.artifact.artifact_repository_registry import get_artifact_repository
-
-        repo = get_artifact_repository(location, tracking_uri=self.tracking_uri)
-        self._call(f"uploading {dest}", repo.log_artifact, str(path), folder or None)
-
     def get_run(self, run_id: str) -> Run:
         mlflow_id = self.mlflow_run_id(run_id)
         run = self._call(f"reading run {run_id}", self.client.get_run, mlflow_id)
@@ -467,35 +324,6 @@ class MLflowStore(MLflowRegistryMixin, Store):
             if not token:
                 break
         return [self._to_run(r, full=False) for r in found]
-
-    def download_artifacts(self, run_id: str, artifact_path: str) -> Path:
-        """A local copy of the artifact, cached (artifacts are write-once).
-
-        The cache is ``$XDG_CACHE_HOME/autolog/mlflow`` (``~/.cache/...``); a copy appears
-        there whole or not at all.
-        """
-        rel = check_artifact_path(artifact_path)
-        mlflow_id = self.mlflow_run_id(run_id)
-        target = self._cache_root() / mlflow_id / rel
-        if target.exists():
-            return target
-        if not self._exists(mlflow_id, rel):
-            raise NotFoundError(f"Run {run_id} has no artifact {rel!r} in the MLflow tracking "
-                                f"server {self.tracking_uri}.")
-        tmp = self._cache_root() / f".tmp-{uuid.uuid4().hex}"
-        tmp.mkdir(parents=True)
-        try:
-            local = self._call(f"downloading {rel}", self.client.download_artifacts, mlflow_id,
-                               rel, str(tmp))
-            target.parent.mkdir(parents=True, exist_ok=True)
-            try:
-                os.rename(local, target)
-            except OSError:
-                if not target.exists():  # else another thread or process got there first
-                    raise
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-        return target
 
     def list_experiments(self) -> list[str]:
         names = []
@@ -528,12 +356,6 @@ class MLflowStore(MLflowRegistryMixin, Store):
         with self._lock:
             for key in [k for k, v in self._ids.items() if v == mlflow_id]:
                 del self._ids[key]
-
-    def _cache_root(self) -> Path:
-        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"),
-                                                                 ".cache")
-        digest = hashlib.sha256(self.tracking_uri.encode()).hexdigest()[:16]
-        return Path(base) / "autolog" / "mlflow" / digest
 
     def _to_run(self, run: Any, full: bool) -> Run:
         mlflow_id = run.info.run_id
