@@ -17,10 +17,10 @@ import os
 from pathlib import Path
 from typing import Any
 
-from autolog import flavors
 from autolog.errors import ModelFolderError, PluginError, UnsafeFormatError
-from autolog.flavors import FlavorLoader
-from autolog.model_folder import ModelFolder, read_model_folder, verify_checksums
+from autolog.model import flavors
+from autolog.model.flavors import FlavorLoader
+from autolog.model.folder import ModelFolder, read_model_folder, verify_checksums
 from autolog.uris import folder_path, parse_run_uri
 
 __all__ = ["LoadedModel", "load_model", "resolve_model_uri"]

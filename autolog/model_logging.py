@@ -23,7 +23,7 @@ from typing import Any
 
 from autolog import patching, safety
 from autolog.config import Config
-from autolog.model_folder import ModelSpec, fill_model_folder
+from autolog.model.folder_writer import ModelSpec, fill_model_folder
 
 __all__ = ["Flavor", "ModelCapture", "NotRecorded", "flavor_for", "log_model",
            "write_captured_model"]
@@ -60,7 +60,7 @@ class Flavor:
         predict: (model, data) -> output, used for the output signature.
         base_requirements: distributions always pinned (e.g. "scikit-learn", "cloudpickle").
         extras: ``{"onnx_converter": "module:function"}`` adds ONNX (see
-            :mod:`autolog.formats.onnx`).
+            :mod:`autolog.model.formats.onnx_format`).
         snapshot_file, load_file: see below.
         pickled_snapshot: the snapshot is a pickle whose globals name the requirements.
     """
@@ -173,7 +173,7 @@ def build_spec(capture: ModelCapture, model: Any, config: Config,
 
     ``example_output`` is the model's output on ``capture.example`` when already known.
     """
-    from autolog.environment import modules_in_pickle, pinned_requirements
+    from autolog.model.environment import modules_in_pickle, pinned_requirements
 
     native, pyfunc, files = capture.flavor.files(capture.snapshot, model)
     signature = None
@@ -216,7 +216,7 @@ def _load_snapshot(capture: ModelCapture, folder: Path) -> Any:
     flavor = capture.flavor
     if flavor.snapshot_file is None or not isinstance(capture.snapshot, bytes):
         return flavor.deserialize(capture.snapshot)
-    from autolog.model_folder import sha256_bytes
+    from autolog.model.folder import sha256_bytes
 
     data = capture.snapshot
     from autolog.fileio import write_bytes
@@ -227,10 +227,10 @@ def _load_snapshot(capture: ModelCapture, folder: Path) -> Any:
     # From now on the snapshot is the file.
     capture.snapshot = path  # type: ignore[assignment]
     if flavor.pickled_snapshot:  # its globals name the modules to pin
-        from autolog.environment import modules_in_pickle
+        from autolog.model.environment import modules_in_pickle
 
         if len(data) <= _LOAD_FROM_BYTES:
-            from autolog.formats import pickle as pickle_format
+            from autolog.model.formats import pickle_format as pickle_format
 
             model, capture.requirement_modules = pickle_format.loads_recording(data)
             if capture.requirement_modules is None:
@@ -274,7 +274,7 @@ def write_captured_model(run: Any, capture: ModelCapture, config: Config,
                 # SystemExit from it must not cost the model folder
                 safety.internal_error("computing training metrics", exc)
         spec = build_spec(capture, model, config, example_output)
-        from autolog import formats
+        from autolog.model import formats
 
         formats.apply_formats(spec, capture, model, config)
         del model

@@ -26,7 +26,8 @@ Writing a model folder
     :class:`Flavor`, :class:`ModelCapture`, :class:`NotRecorded`, :func:`write_captured_model`,
     :func:`flavor_for` (the flavor the integration of the model's own package writes it with);
     :class:`Signature`, :func:`infer_schema`, :func:`infer_signature`; the built-in formats
-    :mod:`pickle_format <autolog.formats.pickle>` and :mod:`torch_format <autolog.formats.torch>`.
+    :mod:`pickle_format <autolog.model.formats.pickle_format>` and
+    :mod:`torch_format <autolog.model.formats.torch_format>`.
 Loading it back
     :class:`FlavorLoader`, registered under the entry-point group ``autolog.flavors`` named after
     the MLmodel flavor; :class:`ModelFolder` is what its ``load`` receives.
@@ -54,11 +55,11 @@ if TYPE_CHECKING:  # the names below, for type checkers; at run time they load o
     from autolog.context.sampler import prepare as prepare_system_metrics
     from autolog.errors import ConversionError, PluginError
     from autolog.evaluation.outputs import Outputs, infer_task
-    from autolog.flavor_loader import FlavorLoader
-    from autolog.formats import pickle as pickle_format
-    from autolog.formats import torch as torch_format
     from autolog.integration import Integration
-    from autolog.model_folder import ModelFolder
+    from autolog.model.flavor_loader import FlavorLoader
+    from autolog.model.folder import ModelFolder
+    from autolog.model.formats import pickle_format as pickle_format
+    from autolog.model.formats import torch_format as torch_format
     from autolog.model_logging import (
         Flavor,
         ModelCapture,
@@ -82,11 +83,11 @@ _LAZY = {
     "FAILED": "autolog.runs:FAILED",
     "FINISHED": "autolog.runs:FINISHED",
     "Flavor": "autolog.model_logging:Flavor",
-    "FlavorLoader": "autolog.flavor_loader:FlavorLoader",
+    "FlavorLoader": "autolog.model.flavor_loader:FlavorLoader",
     "Integration": "autolog.integration:Integration",
     "KILLED": "autolog.runs:KILLED",
     "ModelCapture": "autolog.model_logging:ModelCapture",
-    "ModelFolder": "autolog.model_folder:ModelFolder",
+    "ModelFolder": "autolog.model.folder:ModelFolder",
     "NotRecorded": "autolog.model_logging:NotRecorded",
     "Outputs": "autolog.evaluation.outputs:Outputs",
     "PatchSet": "autolog.patching:PatchSet",
@@ -105,14 +106,14 @@ _LAZY = {
     "is_enabled": "autolog.activation:is_enabled",
     "params": "autolog.params",
     "patching": "autolog.patching",
-    "pickle_format": "autolog.formats.pickle",
+    "pickle_format": "autolog.model.formats.pickle_format",
     "prepare_system_metrics": "autolog.context.sampler:prepare",
     "recorded_call": "autolog.calls:recorded_call",
     "recording": "autolog.patching:recording",
     "safety": "autolog.safety",
     "should_record": "autolog.patching:should_record",
     "suspended": "autolog.patching:suspended",
-    "torch_format": "autolog.formats.torch",
+    "torch_format": "autolog.model.formats.torch_format",
     "varnames": "autolog.varnames",
     "write_captured_model": "autolog.model_logging:write_captured_model",
     "writer": "autolog.writer",

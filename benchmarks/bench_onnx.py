@@ -43,7 +43,7 @@ def sklearn_workloads(rows: int) -> dict[str, Callable[[], Callable[[], Any]]]:
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    from tests.formats.onnx_cases import mixed_frame, sklearn_cases
+    from tests.model.onnx_cases import mixed_frame, sklearn_cases
 
     X, y = make_classification(n_samples=rows, n_features=20, n_informative=10,
                                random_state=0)
@@ -70,7 +70,7 @@ def torch_workloads(rows: int) -> dict[str, Callable[[], Callable[[], Any]]]:
     import torch
 
     import autolog
-    from tests.formats.onnx_cases import torch_cases, train_torch
+    from tests.model.onnx_cases import torch_cases, train_torch
 
     cases = {c.name: c for c in torch_cases()}
 
@@ -107,7 +107,7 @@ def _set_mode(mode: str, store: str) -> None:
 
 def _onnx_report(store: str) -> dict[str, Any]:
     """``metadata.onnx`` of the one model folder in ``store``."""
-    from autolog.model_folder import read_model_folder
+    from autolog.model.folder import read_model_folder
     from autolog.stores.local import LocalStore
 
     runs = LocalStore(store).search_runs()

@@ -95,7 +95,7 @@ def resolve_model_uri(uri: str, store: Store | str | None = None) -> Path:
 
 # -- what a version records ----------------------------------------------------------------------
 def _onnx_parity(mlmodel: Mapping[str, Any]) -> dict[str, Any] | None:
-    """The ONNX parity record that :mod:`autolog.formats.onnx` writes to
+    """The ONNX parity record that :mod:`autolog.model.formats.onnx_format` writes to
     ``metadata.onnx.parity``, with ``passed`` added; None when no parity check ran (pickle
     only, or a conversion that fell back before the check)."""
     onnx_meta = (mlmodel.get("metadata") or {}).get("onnx")
@@ -120,7 +120,7 @@ def describe_model_folder(folder: str | os.PathLike[str], run: Run | None = None
         ``metrics`` (the model's, not the ``system/...`` ones), ``params``, ``model_class``,
         ``run_name``, ``experiment``, ``code``.
     """
-    from autolog.model_folder import read_model_folder
+    from autolog.model.folder import read_model_folder
 
     path = Path(folder)
     model = read_model_folder(path)
@@ -144,7 +144,7 @@ def describe_model_folder(folder: str | os.PathLike[str], run: Run | None = None
 
 def _source_folder(model_uri: str, store: Store) -> tuple[Path, str | None]:
     """The local folder and run id behind a URI that may be registered."""
-    from autolog.model_folder import read_model_folder
+    from autolog.model.folder import read_model_folder
 
     text = os.fspath(model_uri)
     if text.startswith("runs:/"):
@@ -179,7 +179,7 @@ def register_model(model_uri: str | os.PathLike[str], name: str, *,
             from its checksum or is missing, a malformed signature, a link leading out).
         StoreError: the store could not write the version.
     """
-    from autolog.model_folder import read_model_folder, validate
+    from autolog.model.folder import read_model_folder, validate
 
     check_model_name(name)
     target = _store(store)

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from autolog.errors import ModelFolderError
-from autolog.model_folder import read_model_folder
+from autolog.model.folder import read_model_folder
 
 __all__ = ["FolderView", "TreeEntry", "describe_folder", "file_tree", "signature_rows"]
 

@@ -60,7 +60,7 @@ still_importing = {module!r} in sys.modules and importer.is_alive()
 release.set()
 importer.join(60)
 runs = LocalStore({store!r}).search_runs()
-from autolog.model_folder import read_model_folder
+from autolog.model.folder import read_model_folder
 folder = read_model_folder(runs[0].model_path)
 print(json.dumps({{
     "warnings": [str(w.message) for w in caught if w.category.__name__ == "AutologWarning"],

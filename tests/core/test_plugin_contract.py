@@ -11,9 +11,10 @@ import numpy as np
 import pytest
 
 import autolog
-from autolog import flavors, plugin
+from autolog import plugin
 from autolog.errors import ModelFolderError, PluginError
 from autolog.integration import Integration
+from autolog.model import flavors
 from autolog.patching import PatchSet
 from tests.helpers import fake_distribution, run_python
 
@@ -212,7 +213,7 @@ def test_a_plugin_with_a_mistake_is_refused_naming_its_entry_point(tmp_path, bod
 # -- the flavor-loader table -----------------------------------------------------------------
 
 def _folder_of_a_plugin_flavor(path):
-    from autolog.model_folder import ModelSpec, fill_model_folder
+    from autolog.model.folder import ModelSpec, fill_model_folder
 
     path.mkdir()
     fill_model_folder(path, ModelSpec(
@@ -249,7 +250,7 @@ def test_load_model_serves_a_flavor_a_plugin_adds(tmp_path):
     fake_distribution(tmp_path, "toy_loader", "[autolog.flavors]\ntoyflavor = toy_loader:LOADER\n")
     code = textwrap.dedent(f"""
         import json, autolog
-        from autolog import flavors
+        from autolog.model import flavors
         model = autolog.load_model({str(folder)!r}, allow_pickle=False)
         print(json.dumps([model.flavor, model.format, model.predict([[1.0, 3.0]]).tolist(),
                           "toyflavor" in flavors.known()]))

@@ -20,7 +20,7 @@ from sklearn.tree import DecisionTreeClassifier
 import autolog
 from autolog import registry
 from autolog.errors import InvalidNameError, NotFoundError, StoreError
-from autolog.model_folder import read_model_folder, verify_checksums
+from autolog.model.folder import read_model_folder, verify_checksums
 from autolog.registry.comparison import metric_goal
 from tests.helpers import ROOT
 

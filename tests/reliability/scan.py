@@ -14,7 +14,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autolog.model_folder import read_model_folder, verify_checksums
+from autolog.model.folder import read_model_folder, verify_checksums
 
 
 @dataclass

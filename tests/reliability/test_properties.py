@@ -24,7 +24,7 @@ from autolog.errors import (
     StoreError,
 )
 from autolog.loading import resolve_model_uri
-from autolog.model_folder import ModelSpec, read_model_folder, write_model_folder
+from autolog.model.folder import ModelSpec, read_model_folder, write_model_folder
 from autolog.registry.records import check_alias, check_model_name
 from autolog.signature import Schema, Signature
 from autolog.stores import parse_store_uri

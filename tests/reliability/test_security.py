@@ -21,7 +21,7 @@ import pytest
 import autolog
 from autolog import yamlio
 from autolog.errors import ChecksumError, UnsafeFormatError
-from autolog.model_folder import sha256_file
+from autolog.model.folder import sha256_file
 from tests.helpers import run_python
 from tests.reliability.conftest import autolog_warnings
 from tests.reliability.workloads import iris

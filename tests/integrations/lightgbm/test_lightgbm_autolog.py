@@ -14,7 +14,7 @@ import pytest
 from sklearn.datasets import make_classification, make_regression
 
 import autolog
-from autolog.model_folder import read_model_folder
+from autolog.model.folder import read_model_folder
 
 PARAMS = {"objective": "binary", "metric": ["binary_logloss", "auc"], "verbose": -1,
           "num_leaves": 7}

@@ -19,7 +19,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 import autolog
 from autolog import patching
 from autolog.errors import SchemaMismatchError
-from autolog.model_folder import read_model_folder
+from autolog.model.folder import read_model_folder
 
 
 @pytest.fixture

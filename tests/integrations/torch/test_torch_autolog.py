@@ -17,7 +17,7 @@ from torch.utils.data import DataLoader, TensorDataset
 
 import autolog
 from autolog.errors import SchemaMismatchError
-from autolog.model_folder import read_model_folder
+from autolog.model.folder import read_model_folder
 from tests.helpers import run_python
 
 

@@ -11,8 +11,8 @@ from torch import nn
 
 import autolog
 from autolog.errors import ChecksumError
-from autolog.formats import torch as torch_format
-from autolog.model_folder import read_model_folder
+from autolog.model.folder import read_model_folder
+from autolog.model.formats import torch_format as torch_format
 
 
 class Tied(nn.Module):

@@ -14,7 +14,7 @@ import xgboost as xgb
 from sklearn.datasets import make_classification, make_regression
 
 import autolog
-from autolog.model_folder import read_model_folder
+from autolog.model.folder import read_model_folder
 
 
 def _runs(store):

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
-from autolog.flavor_loader import FlavorLoader
+from autolog.model.flavor_loader import FlavorLoader
 
 __all__ = ["SERIALIZATION_FORMATS", "SKLEARN_LOADER", "dumps", "load_file", "loads",
            "loads_recording"]
@@ -75,13 +75,13 @@ class _RecordingUnpickler(_Unpickler):
 
 def loads_recording(data: bytes) -> tuple[Any, set[str] | None]:
     """:func:`loads`, and the top-level modules the pickle's globals come from, outside the
-    standard library (what :func:`autolog.environment.modules_in_pickle` finds by reading the
+    standard library (what :func:`autolog.model.environment.modules_in_pickle` finds by reading the
     opcodes, here noted while loading). The modules are None for pickles of protocols below
     3, whose Python 2 names the unpickler maps: read them with ``modules_in_pickle``.
     """
     import io
 
-    from autolog.environment import NOT_INSTALLED
+    from autolog.model.environment import NOT_INSTALLED
 
     unpickler = _RecordingUnpickler(io.BytesIO(data))
     model = unpickler.load()

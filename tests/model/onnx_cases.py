@@ -1,6 +1,6 @@
 """The models of the ONNX coverage report: small real data, one factory per model.
 
-Shared by tests/formats/test_onnx_coverage.py (tiny data, CI) and benchmarks/bench_onnx.py
+Shared by tests/model/test_onnx_coverage.py (tiny data, CI) and benchmarks/bench_onnx.py
 (the same models at size). ``expect`` is what the test asserts: ``"converted"`` (ONNX written
 and within tolerance) or ``"fallback"`` (one warning, native format kept).
 """

@@ -1,4 +1,4 @@
-"""Tests for autolog.environment: requirements from a pickle's opcodes, and the env files."""
+"""Tests for autolog.model.environment: requirements from a pickle's opcodes, and the env files."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
-from autolog import environment
+from autolog.model import environment
 
 ENVIRONMENT_PY = Path(environment.__file__)
 THIS_MODULE = __name__.partition(".")[0]
@@ -261,7 +261,7 @@ def test_no_subprocess(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, fitted_pipeline: Pipeline
 ) -> None:
     def forbidden(*args: object, **kwargs: object) -> None:
-        raise AssertionError("autolog.environment must not start processes")
+        raise AssertionError("autolog.model.environment must not start processes")
 
     monkeypatch.setattr(subprocess, "Popen", forbidden)
     for name in ("system", "fork", "posix_spawn", "posix_spawnp"):

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from autolog.errors import SchemaMismatchError
-from autolog.formats.onnx_graph import SPLIT_KEY
+from autolog.model.formats.onnx_graph import SPLIT_KEY
 
 __all__ = ["DEFAULT_PROVIDERS", "OnnxModel", "Parity", "compare", "make_session"]
 

@@ -13,12 +13,12 @@ import torch
 import autolog
 from autolog.config import resolve
 from autolog.errors import ConversionError
-from autolog.formats.onnx_runtime import OnnxModel, make_session
-from autolog.model_folder import read_model_folder
+from autolog.model.folder import read_model_folder
+from autolog.model.formats.onnx_runtime import OnnxModel, make_session
 from autolog.stores.local import LocalStore
 from autolog_torch.onnx_export import convert
-from tests.formats.onnx_cases import torch_cases, train_torch
 from tests.helpers import run_python
+from tests.model.onnx_cases import torch_cases, train_torch
 
 
 def _case(name: str) -> Any:

@@ -19,10 +19,10 @@ from sklearn.preprocessing import StandardScaler
 import autolog
 from autolog import patching
 from autolog.errors import ConfigError, UnsafeFormatError
-from autolog.model_folder import read_model_folder
+from autolog.model.folder import read_model_folder
 from autolog.stores.local import LocalStore
-from tests.formats.onnx_cases import mixed_frame
 from tests.helpers import run_python
+from tests.model.onnx_cases import mixed_frame
 
 ONNX_FLAVOR_KEYS = {"code", "data", "onnx_session_options", "onnx_version", "providers"}
 
@@ -55,7 +55,7 @@ def test_mlflow_onnx_flavor_keys_match_ours(tmp_path):
     import onnx
     from skl2onnx import to_onnx
 
-    from autolog.formats.onnx import flavor_conf
+    from autolog.model.formats.onnx_format import flavor_conf
 
     X, y = make_classification(n_samples=40, n_features=3, n_informative=2, n_redundant=0,
                                random_state=0)
@@ -122,7 +122,7 @@ def test_onnx_only_folder_mixed_frame_loads_in_mlflow_and_autolog(store_path):
     import mlflow.onnx
     import mlflow.pyfunc
 
-    from tests.formats.onnx_cases import sklearn_cases
+    from tests.model.onnx_cases import sklearn_cases
 
     store = _enable(store_path, "onnx")
     case = next(c for c in sklearn_cases()
@@ -218,7 +218,7 @@ def test_allow_pickle_false_refuses_pickle_only_folder(store, clf_data):
 def test_unsupported_custom_estimator_falls_back_with_one_warning(store_path):
     import mlflow.pyfunc
 
-    from tests.formats.onnx_cases import sklearn_cases
+    from tests.model.onnx_cases import sklearn_cases
 
     store = _enable(store_path, "onnx")
     case = next(c for c in sklearn_cases() if c.name == "custom BaseEstimator")
@@ -282,7 +282,7 @@ def test_conversion_runs_on_the_writer_with_patches_suspended(store_path, monkey
     from autolog_sklearn.flavor import FLAVOR
 
     monkeypatch.setitem(FLAVOR.extras, "onnx_converter",
-                        "tests.formats.test_onnx_format:spy_convert")
+                        "tests.model.test_onnx_format:spy_convert")
     SPY.clear()
     store = _enable(store_path, "onnx")
     X, y = clf_data

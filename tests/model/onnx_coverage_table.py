@@ -1,7 +1,7 @@
 """Render test-artifacts/onnx_coverage.json (written by test_onnx_coverage.py) as Markdown.
 
-    python -m pytest tests/formats/test_onnx_coverage.py
-    python -m tests.formats.onnx_coverage_table [path/to/onnx_coverage.json]
+    python -m pytest tests/model/test_onnx_coverage.py
+    python -m tests.model.onnx_coverage_table [path/to/onnx_coverage.json]
 """
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ def render(entries: list[dict[str, Any]]) -> str:
 def main(argv: list[str]) -> int:
     path = Path(argv[0]) if argv else DEFAULT
     if not path.is_file():
-        print(f"{path} does not exist; run pytest tests/formats/test_onnx_coverage.py first.",
+        print(f"{path} does not exist; run pytest tests/model/test_onnx_coverage.py first.",
               file=sys.stderr)
         return 1
     print(render(json.loads(path.read_text())))

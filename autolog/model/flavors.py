@@ -11,7 +11,7 @@ entry point's *name* is the flavor name written in ``MLmodel``::
 
 So :func:`autolog.load_model`, ``autolog predict`` and ``autolog evaluate`` serve any flavor a
 plugin adds, with no edit to the core. :class:`FlavorLoader` itself lives in the leaf
-:mod:`autolog.flavor_loader`, which the built-in formats import: they never import this table,
+:mod:`autolog.model.flavor_loader`, which the built-in formats import: they never import this table,
 which names them. An entry point that does not name a
 :class:`FlavorLoader` of its own name is a mistake of the plugin: :func:`loader` raises
 :class:`~autolog.errors.PluginError` naming the entry point when that flavor is asked for.
@@ -22,7 +22,7 @@ from __future__ import annotations
 import threading
 
 from autolog.errors import PluginError
-from autolog.flavor_loader import FORMAT_NAMES, FlavorLoader, format_of
+from autolog.model.flavor_loader import FORMAT_NAMES, FlavorLoader, format_of
 
 __all__ = ["BUILTIN", "ENTRY_POINT_GROUP", "FORMAT_NAMES", "FlavorLoader", "format_of",
            "known", "loader"]
@@ -31,9 +31,9 @@ ENTRY_POINT_GROUP = "autolog.flavors"
 
 #: The flavors the core itself loads (a plugin's entry point of the same name replaces one).
 BUILTIN = {
-    "sklearn": "autolog.formats.pickle:SKLEARN_LOADER",
-    "pytorch": "autolog.formats.torch:LOADER",
-    "onnx": "autolog.formats.onnx:LOADER",
+    "sklearn": "autolog.model.formats.pickle_format:SKLEARN_LOADER",
+    "pytorch": "autolog.model.formats.torch_format:LOADER",
+    "onnx": "autolog.model.formats.onnx_format:LOADER",
 }
 
 _lock = threading.Lock()

@@ -1,7 +1,7 @@
 """What loading one MLmodel flavor takes: :class:`FlavorLoader`, and what ``format`` means.
 
-A leaf: the formats that define loaders (:mod:`autolog.formats`) and the table that finds them
-by flavor name (:mod:`autolog.flavors`) both import it, and it imports neither.
+A leaf: the formats that define loaders (:mod:`autolog.model.formats`) and the table that finds them
+by flavor name (:mod:`autolog.model.flavors`) both import it, and it imports neither.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from autolog.model_folder import ModelFolder
+    from autolog.model.folder import ModelFolder
 
 __all__ = ["FORMAT_NAMES", "FlavorLoader", "format_of"]
 
@@ -37,7 +37,7 @@ class FlavorLoader:
     Attributes:
         name: the flavor's name in ``MLmodel`` ("sklearn", "pytorch", "xgboost").
         load: ``(folder, conf) -> native model``; ``folder`` is a
-            :class:`~autolog.model_folder.ModelFolder` (``.path``, ``.signature()``), ``conf``
+            :class:`~autolog.model.folder.ModelFolder` (``.path``, ``.signature()``), ``conf``
             the flavor's block of ``MLmodel``. Checksums of :attr:`model_files` are verified
             before it runs.
         predict: ``(native, data) -> output`` on data already checked against the signature.

@@ -5,8 +5,9 @@ column per output, each output flattened: an output of shape ``[N, k]`` (class p
 PCA components) then no longer fits beside the ``[N]`` labels and prediction fails. For models
 whose signature is a table, :func:`split_wide_outputs` replaces each such output with ``k``
 outputs ``<name>_0 ... <name>_<k-1>`` of shape ``[N]`` and records the grouping in the model's
-``metadata_props`` (:data:`SPLIT_KEY`), from which :class:`~autolog.formats.onnx_runtime.OnnxModel`
-stacks them back, so autolog's loader still returns the ``[N, k]`` array.
+``metadata_props`` (:data:`SPLIT_KEY`), from which
+:class:`~autolog.model.formats.onnx_runtime.OnnxModel` stacks them back, so autolog's loader
+still returns the ``[N, k]`` array.
 """
 
 from __future__ import annotations

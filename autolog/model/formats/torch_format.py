@@ -24,8 +24,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from autolog.errors import ModelFolderError
-from autolog.flavor_loader import FlavorLoader
-from autolog.model_folder import ModelFolder, verify_checksums
+from autolog.model.flavor_loader import FlavorLoader
+from autolog.model.folder import ModelFolder, verify_checksums
 
 __all__ = [
     "LOADER",
@@ -174,7 +174,7 @@ def loads(data: bytes) -> Any:
 
 def requirement_modules(data: bytes) -> set[str]:
     """Top-level modules that the pickle inside ``torch.save`` bytes refers to (no unpickling)."""
-    from autolog.environment import modules_in_pickle
+    from autolog.model.environment import modules_in_pickle
 
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         for name in archive.namelist():

@@ -6,7 +6,7 @@
 1. the flavor's converter turns the deserialized native model into ONNX;
 2. onnxruntime runs it on the input example and on the sample of training input the integration
    captured (``ModelCapture.parity_data``), and the outputs are compared with the native model's
-   (:func:`autolog.formats.onnx_runtime.compare`);
+   (:func:`autolog.model.formats.onnx_runtime.compare`);
 3. the verdict, the largest absolute and relative differences and the time each step took go to
    the MLmodel ``metadata.onnx``;
 4. on success the folder gets the ``onnx`` flavor: with ``format="onnx"`` it is the only flavor
@@ -33,8 +33,14 @@ from typing import Any
 
 from autolog import safety
 from autolog.errors import ConversionError
-from autolog.flavor_loader import FlavorLoader
-from autolog.formats.onnx_runtime import DEFAULT_PROVIDERS, OnnxModel, Parity, compare, make_session
+from autolog.model.flavor_loader import FlavorLoader
+from autolog.model.formats.onnx_runtime import (
+    DEFAULT_PROVIDERS,
+    OnnxModel,
+    Parity,
+    compare,
+    make_session,
+)
 
 __all__ = ["LOADER", "MODEL_FILE", "add_onnx", "flavor_conf", "load"]
 
@@ -67,7 +73,7 @@ def _converter(flavor: Any) -> tuple[Callable[..., Any], Callable[..., Any] | No
 
 def _candidates(produced: Any, table: bool) -> Iterator[bytes]:
     """The converter's models; for table input, with outputs mlflow.onnx can put in a table."""
-    from autolog.formats.onnx_graph import split_wide_outputs
+    from autolog.model.formats.onnx_graph import split_wide_outputs
 
     items = [produced] if isinstance(produced, (bytes, bytearray, memoryview)) else produced
     for item in items:
@@ -166,7 +172,7 @@ def _input_types(onnx_bytes: bytes) -> dict[str, str]:
 
 
 def _write(spec: Any, onnx_bytes: bytes, config: Any) -> None:
-    from autolog.environment import pinned_requirements
+    from autolog.model.environment import pinned_requirements
 
     onnx_requirements = pinned_requirements((), extra=config.extra_pip_requirements,
                                             base=("onnx", "onnxruntime"))
@@ -186,7 +192,7 @@ def add_onnx(spec: Any, capture: Any, model: Any, config: Any) -> None:
     """Convert ``model`` to ONNX, check it, and add it to ``spec`` (writer thread only).
 
     Parameters:
-        spec: the :class:`~autolog.model_folder.ModelSpec` about to be written.
+        spec: the :class:`~autolog.model.folder.ModelSpec` about to be written.
         capture: the :class:`~autolog.model_logging.ModelCapture` (example, parity data).
         model: the native model, deserialized from the snapshot.
         config: the options; ``format``, ``onnx_opset`` and ``onnx_tolerance`` are used.
@@ -236,11 +242,11 @@ def load(folder: Any, conf: dict[str, Any]) -> OnnxModel:
     """Load a folder's ``onnx`` flavor into an onnxruntime session (no pickle, no framework).
 
     Parameters:
-        folder: the :class:`~autolog.model_folder.ModelFolder` (checksums already verified).
+        folder: the :class:`~autolog.model.folder.ModelFolder` (checksums already verified).
         conf: its ``onnx`` flavor block (``data``, ``providers``).
 
     Returns:
-        An :class:`~autolog.formats.onnx_runtime.OnnxModel` whose ``predict`` returns the
+        An :class:`~autolog.model.formats.onnx_runtime.OnnxModel` whose ``predict`` returns the
         first output, shaped like the native model's according to the output signature.
     """
     path = folder.path / conf.get("data", MODEL_FILE)

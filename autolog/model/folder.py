@@ -1,4 +1,6 @@
-"""Read and check a model folder in the MLflow model format (writing: :mod:`autolog.model_writer`).
+"""Read and check a model folder in the MLflow model format.
+
+Writing one: :mod:`autolog.model.folder_writer`.
 
 A folder holds::
 
@@ -10,7 +12,7 @@ A folder holds::
     input_example.json   the first rows of training input (when enabled)
     model.pkl | data/model.pth | model.onnx   the model file(s)
 
-:func:`~autolog.model_writer.write_model_folder` assembles everything under a temporary name
+:func:`~autolog.model.folder_writer.write_model_folder` assembles everything under a temporary name
 next to the target and renames it into place, so a folder appears whole or not at all. The
 sha256 of every model file goes into ``metadata.checksums``; :func:`verify_checksums` checks
 them before a loader touches (and, for pickles, executes) any of those bytes. The writing
@@ -29,7 +31,7 @@ from typing import Any
 
 from autolog.errors import ChecksumError, ModelFolderError
 from autolog.fileio import sha256_bytes, sha256_file
-from autolog.model_writer import (
+from autolog.model.folder_writer import (
     MLMODEL,
     ModelSpec,
     fill_model_folder,

@@ -1,9 +1,10 @@
 """Serialization formats: one module per format.
 
-* :mod:`autolog.formats.pickle` — cloudpickle (scikit-learn's native flavor);
-* :mod:`autolog.formats.torch` — ``torch.save`` of the whole module (MLflow's pytorch flavor);
-* :mod:`autolog.formats.onnx` — ONNX, converted on the writer and checked against the native
-  model with onnxruntime.
+* :mod:`autolog.model.formats.pickle_format` — cloudpickle (scikit-learn's native flavor);
+* :mod:`autolog.model.formats.torch_format` — ``torch.save`` of the whole module (MLflow's
+  pytorch flavor);
+* :mod:`autolog.model.formats.onnx_format` — ONNX, converted on the writer and checked
+  against the native model with onnxruntime.
 
 The option ``format`` chooses: ``pickle`` (the native flavor only), ``onnx`` (ONNX only, the
 native file kept as a fallback when conversion fails) or ``both`` (one folder, both flavors).
@@ -22,6 +23,6 @@ def apply_formats(spec: Any, capture: Any, model: Any, config: Any) -> None:
     """Add the formats that ``config.format`` asks for to ``spec`` (writer thread only)."""
     if config.format == "pickle":
         return
-    from autolog.formats import onnx
+    from autolog.model.formats import onnx_format as onnx
 
     onnx.add_onnx(spec, capture, model, config)

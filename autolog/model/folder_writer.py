@@ -2,9 +2,9 @@
 
 :func:`write_model_folder` assembles everything under a temporary name next to the target
 and renames it into place, so a folder appears whole or not at all. The sha256 of every model
-file goes into ``metadata.checksums`` (:func:`autolog.model_folder.verify_checksums` checks
+file goes into ``metadata.checksums`` (:func:`autolog.model.folder.verify_checksums` checks
 them before a loader touches any of those bytes). :func:`mlmodel_text` writes the MLmodel
-YAML as MLflow does. Reading a folder back is :mod:`autolog.model_folder`.
+YAML as MLflow does. Reading a folder back is :mod:`autolog.model.folder`.
 """
 
 from __future__ import annotations
@@ -139,7 +139,7 @@ def fill_model_folder(folder: Path, spec: ModelSpec, *, run_id: str | None,
         OSError: a file could not be written (the caller removes ``folder``).
     """
     from autolog._version import __version__
-    from autolog.environment import python_version, write_environment_files
+    from autolog.model.environment import python_version, write_environment_files
 
     folder = Path(folder)
     known = dict(spec.checksums)

@@ -1,8 +1,8 @@
 """ONNX coverage report: which models convert, which pass parity, how far apart they are.
 
 Every case trains through autolog with ``format="both"`` on tiny real data and is checked
-against its expectation in :mod:`tests.formats.onnx_cases`. The results go to
-``test-artifacts/onnx_coverage.json``; ``python -m tests.formats.onnx_coverage_table`` renders
+against its expectation in :mod:`tests.model.onnx_cases`. The results go to
+``test-artifacts/onnx_coverage.json``; ``python -m tests.model.onnx_coverage_table`` renders
 the README's table from that file.
 """
 
@@ -17,10 +17,10 @@ from typing import Any
 import pytest
 
 import autolog
-from autolog.formats.onnx_runtime import compare
-from autolog.model_folder import read_model_folder
+from autolog.model.folder import read_model_folder
+from autolog.model.formats.onnx_runtime import compare
 from autolog.stores.local import LocalStore
-from tests.formats.onnx_cases import Case, sklearn_cases, torch_cases, train_torch
+from tests.model.onnx_cases import Case, sklearn_cases, torch_cases, train_torch
 
 ROOT = Path(__file__).resolve().parents[2]
 REPORT = ROOT / "test-artifacts" / "onnx_coverage.json"
