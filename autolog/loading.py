@@ -35,9 +35,9 @@ def resolve_model_uri(uri: str | os.PathLike[str]) -> Path:
     text = os.fspath(uri)
     if text.startswith("runs:/"):
         run_id, artifact_path = parse_run_uri(text)
-        from autolog import activation
+        from autolog.stores import current_store
 
-        return Path(activation.get_store().download_artifacts(run_id, artifact_path))
+        return Path(current_store().download_artifacts(run_id, artifact_path))
     if text.startswith("models:/"):
         from autolog.registry.api import resolve_model_uri as resolve_version
 

@@ -345,9 +345,10 @@ def log_model(model: Any, artifact_path: str = "model", *, input_example: Any = 
         TypeError: the model's type is not supported.
         AutologError: the folder could not be written.
     """
-    from autolog import activation, tracking, writer
+    from autolog import config as config_mod
+    from autolog import tracking, writer
 
-    config = activation.effective_config().replace(**options)
+    config = config_mod.effective().replace(**options)
     flavor = flavor_for(model)
     if input_example is not None and config.log_input_example:
         from autolog.signature import example_to_json

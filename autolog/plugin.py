@@ -49,9 +49,11 @@ if TYPE_CHECKING:  # the names below, for type checkers; at run time they load o
     from typing import Any
 
     from autolog import datasets, heldout, params, patching, safety, varnames, writer
-    from autolog.activation import current_config, effective_config, is_enabled
+    from autolog.activation import is_enabled
     from autolog.calls import Recording, recorded_call
     from autolog.config import Config
+    from autolog.config import current as current_config
+    from autolog.config import effective as effective_config
     from autolog.context.sampler import prepare as prepare_system_metrics
     from autolog.errors import ConversionError, PluginError
     from autolog.evaluation.outputs import Outputs, infer_task
@@ -95,8 +97,8 @@ _LAZY = {
     "Recording": "autolog.calls:Recording",
     "Signature": "autolog.signature:Signature",
     "active_run": "autolog.tracking:active_run",
-    "current_config": "autolog.activation:current_config",
-    "effective_config": "autolog.activation:effective_config",
+    "current_config": "autolog.config:current",
+    "effective_config": "autolog.config:effective",
     "flavor_for": "autolog.model_logging:flavor_for",
     "datasets": "autolog.datasets",
     "heldout": "autolog.heldout",

@@ -27,19 +27,13 @@ from typing import Any
 
 from autolog.errors import ModelFolderError
 from autolog.plugin import Flavor, FlavorLoader, pickle_format
+from autolog_lightgbm.booster import booster_of
 
-__all__ = ["BOOSTER_FLAVOR", "ESTIMATOR_FLAVOR", "LOADER", "MODEL_FILE", "booster_of"]
+__all__ = ["BOOSTER_FLAVOR", "ESTIMATOR_FLAVOR", "LOADER", "MODEL_FILE"]
 
 MODEL_FILE = "model.lgb"
 BOOSTER_CLASS = "lightgbm.basic.Booster"
 _CONVERTER = "autolog_lightgbm.onnx_convert:convert"
-
-
-def booster_of(model: Any) -> Any:
-    """The Booster of a Booster or of a fitted scikit-learn wrapper."""
-    import lightgbm
-
-    return model if isinstance(model, lightgbm.Booster) else model.booster_
 
 
 def predict(model: Any, data: Any) -> Any:

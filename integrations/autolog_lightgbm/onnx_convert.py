@@ -13,7 +13,7 @@ from typing import Any
 
 from autolog.errors import ConversionError
 from autolog_boosting.onnx_outputs import onnx_input, put_first, target_opset
-from autolog_lightgbm.flavor import booster_of
+from autolog_lightgbm.booster import booster_of
 
 __all__ = ["convert"]
 

@@ -61,16 +61,6 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
 # What an integration may import from autolog: the plugin contract and the exceptions.
 INTEGRATION_CONTRACT = {"autolog.plugin", "autolog.errors"}
 
-# Known exceptions, each with the reason and the way out; the checks ignore these imports, and
-# test_known_exceptions_are_still_needed fails once one is gone (then delete its line).
-KNOWN_EXCEPTIONS: dict[tuple[str, str], str] = {
-    ("autolog_lightgbm.flavor", "autolog_lightgbm.onnx_convert"):
-        "a cycle: the flavor names its ONNX converter ('autolog_lightgbm.onnx_convert:convert') "
-        "and the converter imports booster_of from the flavor; booster_of in a module of its "
-        "own would end it",
-}
-
-
 @dataclass(frozen=True)
 class Import:
     """``source`` imports ``target`` at ``path:line``."""
@@ -271,14 +261,7 @@ def _describe_upward(found: list[tuple[Import, str, str]], root: Path) -> list[s
 
 @pytest.fixture(scope="module")
 def graph() -> tuple[dict[str, tuple[Path, bool]], list[Import]]:
-    modules, imports = find_imports(ROOT)
-    return modules, [imp for imp in imports if (imp.source, imp.target) not in KNOWN_EXCEPTIONS]
-
-
-def test_known_exceptions_are_still_needed() -> None:
-    found = {(imp.source, imp.target) for imp in find_imports(ROOT)[1]}
-    stale = sorted(set(KNOWN_EXCEPTIONS) - found)
-    assert not stale, f"these imports are gone: delete them from KNOWN_EXCEPTIONS: {stale}"
+    return find_imports(ROOT)
 
 
 def test_every_module_has_a_layer(graph: tuple[dict[str, tuple[Path, bool]], list[Import]]

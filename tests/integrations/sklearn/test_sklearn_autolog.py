@@ -353,7 +353,9 @@ def test_log_model_by_hand(store, clf_data):
     uri = autolog.log_model(model, input_example=X[:3],
                             extra_pip_requirements=["my-plugin==1.0"],
                             metadata={"team": "fraud"})
-    folder = read_model_folder(autolog.loading.resolve_model_uri(uri))
+    from autolog.loading import resolve_model_uri
+
+    folder = read_model_folder(resolve_model_uri(uri))
     assert "my-plugin==1.0" in (folder.path / "requirements.txt").read_text()
     assert folder.metadata["team"] == "fraud"
     assert folder.signature() is not None
