@@ -8,6 +8,7 @@ missing. Artifacts are write-once; a download is cached under
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import os
@@ -155,6 +156,10 @@ class MLflowArtifactsMixin:
         try:
             local = self._call(f"downloading {rel}", self.client.download_artifacts, mlflow_id,
                                rel, str(tmp))
+            if os.path.isdir(local) and not os.path.exists(os.path.join(local, "MLmodel")):
+                # Not a whole model folder (yet): a model folder's MLmodel is uploaded last, so
+                # this may be one caught mid-upload. Served, never cached for later readers.
+                return self._uncached(Path(local), rel)
             target.parent.mkdir(parents=True, exist_ok=True)
             try:
                 os.rename(local, target)
@@ -164,6 +169,23 @@ class MLflowArtifactsMixin:
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
         return target
+
+    def _uncached(self, local: Path, rel: str) -> Path:
+        """Move ``local`` to a copy of its own under ``.uncached`` (copies older than an hour
+        are removed on the way) and return it."""
+        import time
+
+        root = self._cache_root() / ".uncached"
+        root.mkdir(parents=True, exist_ok=True)
+        for old in root.iterdir():
+            with contextlib.suppress(OSError):
+                if time.time() - old.stat().st_mtime > 3600:
+                    shutil.rmtree(old, ignore_errors=True)
+        home = root / uuid.uuid4().hex
+        home.mkdir()
+        copy = home / Path(rel).name
+        os.rename(local, copy)
+        return copy
 
     def _cache_root(self) -> Path:
         base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"),

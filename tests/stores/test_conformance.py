@@ -5,7 +5,6 @@ its URI (a :class:`~autolog.stores.fallback.FallbackStore` around it, what users
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -14,13 +13,6 @@ from autolog.stores.base import Store
 from autolog.stores.local import LocalStore
 from autolog.testing.stores import StoreSuite
 from tests.stores.servers import MLflowServer
-
-# Found by the suite: a reader that downloads a model folder while another MLflowStore instance
-# (another process) uploads it caches the partial folder, MLmodel missing, and every later
-# download from that cache returns it. The race is not hit every time, hence not strict here;
-# test_a_partial_download_is_not_cached_for_good below reproduces it every time.
-PARTIAL_CACHE = ("MLflowStore.download_artifacts caches a model folder downloaded mid-upload "
-                 "(before its MLmodel) for good")
 
 
 class TestLocalStore(StoreSuite):
@@ -46,12 +38,6 @@ class TestMLflowStore(StoreSuite):
 
         return MLflowStore(mlflow_server.uri)
 
-    @pytest.mark.xfail(strict=False, reason=PARTIAL_CACHE)
-    def test_a_model_folder_is_seen_whole_or_not_at_all(self, store: Store, reader_store: Store,
-                                                        experiment: str, model_folder: Any,
-                                                        tmp_path: Path) -> None:
-        super().test_a_model_folder_is_seen_whole_or_not_at_all(
-            store, reader_store, experiment, model_folder, tmp_path)
 
 
 class TestMLflowStoreOpenedByURI(TestMLflowStore):
@@ -65,11 +51,11 @@ class TestMLflowStoreOpenedByURI(TestMLflowStore):
         return store
 
 
-@pytest.mark.xfail(strict=True, reason=PARTIAL_CACHE)
 def test_a_partial_download_is_not_cached_for_good(mlflow_server: MLflowServer, tmp_path: Path
                                                    ) -> None:
     """The race of test_a_model_folder_is_seen_whole_or_not_at_all made certain: the reader
-    downloads just before the writer uploads MLmodel (the last file)."""
+    downloads just before the writer uploads MLmodel (the last file). Found by the suite: the
+    partial folder was cached, and every later download returned it without MLmodel."""
     from autolog.stores.mlflow import MLflowStore
 
     reader = MLflowStore(mlflow_server.uri)
