@@ -213,7 +213,7 @@ class _Extension:
         if summary is not None:
             from IPython.display import display
 
-            display(summary)
+            display(summary)  # type: ignore[no-untyped-call]
 
 
 # Held-out metrics shown per run and dataset in the summary; the rest are counted.

@@ -68,7 +68,7 @@ class Flavor:
     name: str
     serialize: Callable[[Any], bytes]
     deserialize: Callable[[bytes], Any]
-    files: Callable[[bytes, Any], tuple[dict[str, Any], dict[str, Any], dict[str, Any]]]
+    files: Callable[[bytes | Path, Any], tuple[dict[str, Any], dict[str, Any], dict[str, Any]]]
     predict: Callable[[Any, Any], Any]
     base_requirements: tuple[str, ...] = ()
     extras: dict[str, Any] = field(default_factory=dict)
@@ -88,7 +88,8 @@ class ModelCapture:
     """What the training thread hands to the writer for one model."""
 
     flavor: Flavor
-    snapshot: bytes
+    # The serialized model; once the writer has saved it (Flavor.snapshot_file), that file.
+    snapshot: bytes | Path
     example: Any = None
     signature: Any = None
     model_class: str = ""
@@ -214,18 +215,23 @@ def _load_snapshot(capture: ModelCapture, folder: Path) -> Any:
     """The model, deserialized from the snapshot (see :attr:`Flavor.snapshot_file`); the
     snapshot file is saved into ``folder``, the model folder being built."""
     flavor = capture.flavor
-    if flavor.snapshot_file is None or not isinstance(capture.snapshot, bytes):
-        return flavor.deserialize(capture.snapshot)
+    snapshot = capture.snapshot
+    if isinstance(snapshot, Path):  # saved already
+        if flavor.load_file is not None:
+            return flavor.load_file(snapshot)
+        return flavor.deserialize(snapshot.read_bytes())
+    if flavor.snapshot_file is None:
+        return flavor.deserialize(snapshot)
+    from autolog.fileio import write_bytes
     from autolog.model.folder import sha256_bytes
 
-    data = capture.snapshot
-    from autolog.fileio import write_bytes
+    data = snapshot
 
     path = folder / flavor.snapshot_file
     write_bytes(path, data)
     capture.snapshot_sha256 = sha256_bytes(data)
     # From now on the snapshot is the file.
-    capture.snapshot = path  # type: ignore[assignment]
+    capture.snapshot = path
     if flavor.pickled_snapshot:  # its globals name the modules to pin
         from autolog.model.environment import modules_in_pickle
 

@@ -73,7 +73,7 @@ def _unwrap_reduce(wrapped: Any) -> Any:
     return wrapped
 
 
-class _Wrapper(wrapt.FunctionWrapper):  # type: ignore[misc]
+class _Wrapper(wrapt.FunctionWrapper):  # type: ignore[type-arg]
     """A FunctionWrapper that pickles as the object it wraps.
 
     cloudpickle pickles classes defined in ``__main__`` or a notebook by value, ``__dict__``
@@ -271,7 +271,7 @@ class CellPatch:
 
     def is_applied(self) -> bool:
         try:
-            return self.cell.cell_contents is self.replacement  # type: ignore[no-any-return]
+            return self.cell.cell_contents is self.replacement
         except ValueError:  # an emptied cell
             return False
 
@@ -318,15 +318,15 @@ def on_subclass(base: type, callback: Callable[[type], None]) -> Patch:
     raw, own = _resolve(base, "__init_subclass__")
     original_func = raw.__func__ if isinstance(raw, classmethod) else None
 
-    def __init_subclass__(cls: type, **kwargs: Any) -> None:
+    def __init_subclass__(cls: type, /, **kwargs: Any) -> None:
         if original_func is not None:
             original_func(cls, **kwargs)
         else:
-            super(base, cls).__init_subclass__(**kwargs)  # type: ignore[misc, arg-type]
+            super(base, cls).__init_subclass__(**kwargs)  # type: ignore[arg-type]
         callback(cls)
 
     replacement: Any = classmethod(__init_subclass__)
-    base.__init_subclass__ = replacement  # type: ignore[assignment]
+    base.__init_subclass__ = replacement  # type: ignore[method-assign]
     return Patch(base, "__init_subclass__", own, replacement)
 
 
@@ -350,7 +350,9 @@ class PatchSet:
 
     def wrap(self, owner: Any, name: str, wrapper: Wrapper) -> Patch:
         """:func:`wrap_attribute` and remember the patch."""
-        return self.add(wrap_attribute(owner, name, wrapper))
+        patch = wrap_attribute(owner, name, wrapper)
+        self.add(patch)
+        return patch
 
     def hold(self, handle: Any) -> Any:
         """Remember a framework's own undo handle (anything with ``remove()``, such as a torch

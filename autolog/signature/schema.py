@@ -57,7 +57,7 @@ def _canonical_dtype(dtype: Any) -> str:
         return "bytes"
     if dt.kind == "V":
         raise ValueError(f"structured dtype {dt} is not supported in a tensor spec")
-    return dt.name
+    return str(dt.name)
 
 
 def _torch_dtype_name(dtype: Any) -> str:

@@ -134,8 +134,9 @@ class MLflowStore(MLflowRegistryMixin, MLflowArtifactsMixin, Store):
         from mlflow.utils.rest_utils import http_request
 
         try:
-            http_request(self._rest_store().get_host_creds(), "/health", "GET", max_retries=0,
-                         timeout=self.ping_timeout_s, raise_on_status=False)
+            http_request(  # type: ignore[no-untyped-call]
+                self._rest_store().get_host_creds(), "/health", "GET", max_retries=0,
+                timeout=self.ping_timeout_s, raise_on_status=False)
         except MlflowException as exc:
             raise StoreUnavailableError(
                 f"The MLflow tracking server {self.tracking_uri} cannot be reached: {exc}"
@@ -166,6 +167,7 @@ class MLflowStore(MLflowRegistryMixin, MLflowArtifactsMixin, Store):
                              "experiment (option 'experiment').")
         else:
             exp_id = exp.experiment_id
+        exp_id = str(exp_id)
         with self._lock:
             self._experiment_ids[name] = exp_id
             self._experiment_names[exp_id] = name

@@ -108,8 +108,8 @@ def _compare(actual: Any, op: str, expected: str) -> bool:
     pair: tuple[Any, Any] = (left, right) if left is not None and right is not None else (
         str(actual), expected)
     a, b = pair
-    return {"=": a == b, "!=": a != b, ">": a > b, ">=": a >= b, "<": a < b,
-            "<=": a <= b}[op]
+    return bool({"=": a == b, "!=": a != b, ">": a > b, ">=": a >= b, "<": a < b,
+                 "<=": a <= b}[op])
 
 
 def _attribute(info: RunInfo, run: Run | None, key: str) -> Any:

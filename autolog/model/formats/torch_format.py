@@ -90,7 +90,7 @@ def to_host_async(tensors: list[Any]) -> tuple[list[Any], Callable[[], None]]:
     events = []
     for device in devices:
         with torch.cuda.device(device):
-            event = torch.cuda.Event()
+            event = torch.cuda.Event()  # type: ignore[no-untyped-call]
             event.record()
             events.append(event)
 
