@@ -24,15 +24,14 @@ from typing import Any
 from autolog.plugin import (
     ActiveRun,
     Config,
-    ModelCapture,
     active_run,
     heldout,
     safety,
     torch_format,
-    write_captured_model,
     writer,
 )
 from autolog.plugin import params as params_mod
+from autolog_torch.model_writing import write_model
 from autolog_torch.search import ForwardRecord
 from autolog_torch.summary import (
     SUMMARY_ARTIFACT,
@@ -400,45 +399,6 @@ class TorchRun:
             copy, wait = torch_format.host_copy(inner)
         except Exception:  # noqa: BLE001 - deepcopy refused (non-leaf tensor): save it as it is
             snapshot = torch_format.dumps(inner)
-        job = functools.partial(_write_model, self.run, self.config, self.record,
+        job = functools.partial(write_model, self.run, self.config, self.record,
                                 type(inner).__name__, snapshot, copy, wait)
         self.run.submit("writing the model folder of run", job)
-
-
-def _write_model(run: Any, config: Config, record: ForwardRecord | None, model_class: str,
-                 snapshot: bytes | None, copy: Any, wait: Callable[[], None] | None,
-                 _store: Any) -> None:
-    """Writer job: the snapshot's bytes, the signature and example, then the model folder."""
-    from autolog.plugin import Signature, infer_schema, infer_signature
-    from autolog_torch.flavor import FLAVOR
-
-    if snapshot is None:
-        if wait is not None:
-            wait()
-        snapshot = torch_format.dumps(copy)
-        copy = None
-    inputs = outputs = None
-    if record is not None:
-        # Rows numpy cannot hold (bfloat16) cost the signature and example, not the model.
-        with safety.guard("inferring the signature (reading the recorded rows)"):
-            inputs, outputs = record.arrays()
-    rows = config.input_example_rows
-    example = inputs[:rows] if inputs is not None else None
-    if config.input_example is not None:
-        example = config.input_example
-    signature = config.signature
-    if signature is None and config.log_signature and inputs is not None:
-        with safety.guard("inferring the signature"):
-            if isinstance(outputs, dict):
-                out: Any = {k: v[:rows] for k, v in outputs.items()}
-            else:
-                out = outputs[:rows] if outputs is not None else None
-            signature = (infer_signature(inputs[:rows], out) if out is not None
-                         else Signature(infer_schema(inputs[:rows]), None))
-    capture = ModelCapture(
-        flavor=FLAVOR, snapshot=snapshot, example=example, signature=signature,
-        model_class=model_class,
-        requirement_modules=torch_format.requirement_modules(snapshot),
-        parity_data=inputs if config.format != "pickle" else None,
-    )
-    write_captured_model(run, capture, config)
