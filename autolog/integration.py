@@ -39,10 +39,43 @@ if TYPE_CHECKING:
 
     from autolog.entrypoints import EntryPoint
 
-__all__ = ["ENTRY_POINT_GROUP", "Integration", "discover", "loaded_classes", "validate",
-           "version_problem"]
+__all__ = ["ENTRY_POINT_GROUP", "Integration", "Target", "discover", "loaded_classes",
+           "validate", "version_problem"]
 
 ENTRY_POINT_GROUP = "autolog.integrations"
+
+
+class Target:
+    """One attribute an integration wraps, declared rather than patched by hand.
+
+    Attributes:
+        module: the import name of the module that holds it (``"xgboost.training"``); the
+            patch is applied when that module is imported (at once if it already is).
+        attribute: its dotted path in the module (``"train"``, ``"Booster.update"``).
+        wrapper: the name of the integration's method that wraps it, called as wrapt calls
+            wrappers: ``(wrapped, instance, args, kwargs)``.
+
+    A plain class, not a dataclass: this module is imported at interpreter start under
+    ``AUTOLOG=1``, where ``dataclasses`` would cost milliseconds.
+    """
+
+    __slots__ = ("attribute", "module", "wrapper")
+
+    def __init__(self, module: str, attribute: str, wrapper: str) -> None:
+        self.module = module
+        self.attribute = attribute
+        self.wrapper = wrapper
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Target) and (
+            (self.module, self.attribute, self.wrapper)
+            == (other.module, other.attribute, other.wrapper))
+
+    def __hash__(self) -> int:
+        return hash((self.module, self.attribute, self.wrapper))
+
+    def __repr__(self) -> str:
+        return f"Target({self.module!r}, {self.attribute!r}, {self.wrapper!r})"
 
 
 class Integration(abc.ABC):
@@ -56,6 +89,10 @@ class Integration(abc.ABC):
     distribution: ClassVar[str]
     #: PEP 440 specifier of supported versions, e.g. ">=1.3".
     supported: ClassVar[str] = ""
+    #: What it wraps, applied by :meth:`activate` and undone by :meth:`deactivate`; an
+    #: integration that must decide at run time (subclasses, lazily imported submodules)
+    #: patches in :meth:`apply` as well, through :attr:`patches` as always.
+    targets: ClassVar[tuple[Target, ...]] = ()
 
     def __init__(self) -> None:
         from autolog.patching import PatchSet
@@ -79,6 +116,8 @@ class Integration(abc.ABC):
             return
         self._applied = True  # before apply(): its when_imported() hooks check it
         try:
+            for name in dict.fromkeys(t.module for t in self.targets):
+                self._when_imported(f"targets of {name}", name, self._patch_targets(name))
             self.apply(module)
             if self._overrides_on_end_run():
                 from autolog import tracking
@@ -100,6 +139,20 @@ class Integration(abc.ABC):
             self._applied = False
             self._modules_done.clear()
 
+    def _patch_targets(self, module_name: str) -> Callable[[ModuleType], None]:
+        """What patches the targets in ``module_name`` once it is imported."""
+        def patch(module: ModuleType) -> None:
+            for target in self.targets:
+                if target.module != module_name:
+                    continue
+                owner: object = module
+                *path, name = target.attribute.split(".")
+                for part in path:
+                    owner = getattr(owner, part)
+                self.patches.wrap(owner, name, getattr(self, target.wrapper))
+
+        return patch
+
     def _overrides_on_end_run(self) -> bool:
         return type(self).on_end_run is not Integration.on_end_run
 
@@ -113,18 +166,24 @@ class Integration(abc.ABC):
         For submodules that the framework imports lazily; patched through :attr:`patches` like
         everything else, and skipped if the integration was removed in the meantime.
         """
+        self._when_imported(module_name, module_name, apply)
+
+    def _when_imported(self, key: str, module_name: str,
+                       apply: Callable[[ModuleType], None]) -> None:
+        # A post-import hook cannot be unregistered, so one registered at an earlier
+        # activation may fire too: ``key`` makes each run once per activation.
         from autolog import importhooks
 
         def hook(module: ModuleType) -> None:
-            if self.applied and module_name not in self._modules_done:
-                self._modules_done.add(module_name)
+            if self.applied and key not in self._modules_done:
+                self._modules_done.add(key)
                 apply(module)
 
         importhooks.when_imported(module_name, hook)
 
-    @abc.abstractmethod
-    def apply(self, module: ModuleType) -> None:
-        """Patch the framework (``module`` is the freshly imported :attr:`module`)."""
+    def apply(self, module: ModuleType) -> None:  # noqa: B027 - optional with targets
+        """Patch what :attr:`targets` cannot declare (``module`` is the freshly imported
+        :attr:`module`); the default does nothing."""
 
     def remove(self) -> None:
         """Undo every patch. Subclasses that hold other state extend this (and call it)."""
@@ -175,6 +234,17 @@ def validate(obj: object, entry_point: EntryPoint) -> type[Integration]:
     if getattr(obj, "__abstractmethods__", None):
         raise PluginError(f"{where}: {obj.__name__} does not implement "
                           f"{', '.join(sorted(obj.__abstractmethods__))}.")
+    if not obj.targets and obj.apply is Integration.apply:
+        raise PluginError(f"{where}: {obj.__name__} patches nothing: declare targets or "
+                          "implement apply(module).")
+    for target in obj.targets:
+        if not isinstance(target, Target):
+            raise PluginError(f"{where}: {obj.__name__}.targets holds {target!r}, not an "
+                              "autolog.plugin.Target.")
+        if not callable(getattr(obj, target.wrapper, None)):
+            raise PluginError(f"{where}: the target {target.module}.{target.attribute} names "
+                              f"the wrapper {target.wrapper!r}, which is not a method of "
+                              f"{obj.__name__}.")
     if obj.supported:
         from packaging.specifiers import InvalidSpecifier, SpecifierSet
 

@@ -6,7 +6,8 @@ releases. ``docs/writing-an-integration.md`` walks through a whole plugin.
 
 Patching a framework
     :class:`Integration` (subclass it; register it under the entry-point group
-    ``autolog.integrations``, named after the framework's import name), :class:`PatchSet`
+    ``autolog.integrations``, named after the framework's import name), :class:`Target` (what
+    it wraps, declared in ``Integration.targets``), :class:`PatchSet`
     (``self.patches``: every patch and every framework hook handle, undone together),
     :func:`recorded_call` (the safety of a patched training call: pass-through when off or
     nested, user exceptions unchanged, autolog's failures one warning), :func:`should_record`,
@@ -57,7 +58,7 @@ if TYPE_CHECKING:  # the names below, for type checkers; at run time they load o
     from autolog.context.sampler import prepare as prepare_system_metrics
     from autolog.errors import ConversionError, PluginError
     from autolog.evaluation.outputs import Outputs, infer_task
-    from autolog.integration import Integration
+    from autolog.integration import Integration, Target
     from autolog.model.flavor_loader import FlavorLoader
     from autolog.model.folder import ModelFolder
     from autolog.model.formats import pickle_format as pickle_format
@@ -96,6 +97,7 @@ _LAZY = {
     "PluginError": "autolog.errors:PluginError",
     "Recording": "autolog.calls:Recording",
     "Signature": "autolog.signature:Signature",
+    "Target": "autolog.integration:Target",
     "active_run": "autolog.tracking:active_run",
     "current_config": "autolog.config:current",
     "effective_config": "autolog.config:effective",
@@ -140,6 +142,7 @@ __all__ = [
     "PluginError",
     "Recording",
     "Signature",
+    "Target",
     "active_run",
     "current_config",
     "datasets",

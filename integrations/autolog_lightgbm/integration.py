@@ -15,10 +15,9 @@ booster in LightGBM's text format with MLflow's ``lightgbm`` flavor.
 
 from __future__ import annotations
 
-from types import ModuleType
 from typing import Any
 
-from autolog.plugin import Integration, safety
+from autolog.plugin import Integration, Target, safety
 from autolog_boosting import TrainingRun
 from autolog_boosting.recorder import parity_rows, record_train, with_defaults
 from autolog_lightgbm.flavor import BOOSTER_FLAVOR, ESTIMATOR_FLAVOR
@@ -40,11 +39,8 @@ class LightGBMIntegration(Integration):
     distribution = "lightgbm"
     supported = ">=4.0"
 
-    def apply(self, module: ModuleType) -> None:
-        import lightgbm.engine
-
-        self.patches.wrap(module, "train", self._train)
-        self.patches.wrap(lightgbm.engine, "train", self._train)
+    # The same function under the two names a program uses; each name gets its own wrapper.
+    targets = (Target("lightgbm", "train", "_train"), Target("lightgbm.engine", "train", "_train"))
 
     @classmethod
     def flavor_for(cls, model: Any) -> Any:

@@ -16,10 +16,9 @@ and the booster in UBJSON with MLflow's ``xgboost`` flavor.
 
 from __future__ import annotations
 
-from types import ModuleType
 from typing import Any
 
-from autolog.plugin import Integration, safety
+from autolog.plugin import Integration, Target, safety
 from autolog_boosting import TrainingRun
 from autolog_boosting.recorder import parity_rows, record_train, with_defaults
 from autolog_xgboost.flavor import BOOSTER_FLAVOR, estimator_flavor
@@ -41,11 +40,8 @@ class XGBoostIntegration(Integration):
     distribution = "xgboost"
     supported = ">=2.0"
 
-    def apply(self, module: ModuleType) -> None:
-        import xgboost.training
-
-        self.patches.wrap(module, "train", self._train)
-        self.patches.wrap(xgboost.training, "train", self._train)
+    # The same function under the two names a program uses; each name gets its own wrapper.
+    targets = (Target("xgboost", "train", "_train"), Target("xgboost.training", "train", "_train"))
 
     @classmethod
     def flavor_for(cls, model: Any) -> Any:

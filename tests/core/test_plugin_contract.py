@@ -186,7 +186,7 @@ def test_patchset_reverts_patches_and_handles_last_first():
      "    supported = 'version two'\n    def apply(self, module):\n        pass",
      "is not a PEP 440 version specifier"),
     ("class Plugin(Integration):\n    name = module = distribution = 'fakefw'",
-     "does not implement apply"),
+     "patches nothing: declare targets or implement apply(module)"),
 ])
 def test_a_plugin_with_a_mistake_is_refused_naming_its_entry_point(tmp_path, body, expected):
     (tmp_path / "fakefw.py").write_text("VALUE = 1\n")
@@ -320,3 +320,78 @@ def test_format_means_native_or_onnx_everywhere(store, tmp_path):
         autolog.load_model(uri, format="onnx")
     with pytest.raises(ModelFolderError, match="has no 'pytorch' flavor"):
         autolog.load_model(uri, flavor="pytorch")
+
+
+# -- declared targets ------------------------------------------------------------------------
+
+def test_declared_targets_are_patched_when_their_module_is_imported_and_undone(
+        tmp_path, monkeypatch):
+    import sys
+    import types
+
+    from autolog.patching import is_autolog_wrapper
+
+    now = types.ModuleType("toyfw_now")
+
+    class Model:
+        def fit(self) -> str:
+            return "fitted"
+
+    def train() -> str:
+        return "trained"
+
+    now.Model, now.train = Model, train
+    monkeypatch.setitem(sys.modules, "toyfw_now", now)
+    (tmp_path / "toyfw_later.py").write_text("def train():\n    return 'later'\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    calls: list[str] = []
+
+    class Declared(Integration):
+        name = module = distribution = "toyfw_now"
+        targets = (plugin.Target("toyfw_now", "train", "_wrap"),
+                   plugin.Target("toyfw_now", "Model.fit", "_wrap"),
+                   plugin.Target("toyfw_later", "train", "_wrap"))
+
+        def _wrap(self, wrapped, instance, args, kwargs):
+            calls.append(wrapped.__name__)
+            return wrapped(*args, **kwargs)
+
+    integration = Declared()
+    integration.activate(now)
+    assert now.train() == "trained" and Model().fit() == "fitted"
+    import toyfw_later  # imported after activation: patched on import
+
+    assert toyfw_later.train() == "later"
+    assert calls == ["train", "fit", "train"]
+    assert is_autolog_wrapper(vars(Model)["fit"]) and len(integration.patches) == 3
+    integration.deactivate()
+    assert now.train is train and vars(Model)["fit"] is Model.__dict__["fit"]
+    assert not is_autolog_wrapper(vars(Model)["fit"]) and not is_autolog_wrapper(
+        toyfw_later.train)
+    integration.activate(now)  # again: patched once more, not twice
+    assert len(integration.patches) == 3
+    integration.deactivate()
+
+
+def test_targets_are_validated():
+    from autolog.entrypoints import EntryPoint
+    from autolog.integration import validate
+
+    entry_point = EntryPoint("toyfw", "toy:Plugin", "autolog.integrations")
+
+    class Nothing(Integration):
+        name = module = distribution = "toyfw"
+
+    class WrongWrapper(Integration):
+        name = module = distribution = "toyfw"
+        targets = (plugin.Target("toyfw", "train", "_missing"),)
+
+    class Fine(WrongWrapper):
+        def _missing(self, wrapped, instance, args, kwargs):
+            return wrapped(*args, **kwargs)
+
+    with pytest.raises(PluginError, match="patches nothing: declare targets or implement"):
+        validate(Nothing, entry_point)
+    with pytest.raises(PluginError, match="names the wrapper '_missing', which is not a method"):
+        validate(WrongWrapper, entry_point)
+    assert validate(Fine, entry_point) is Fine
