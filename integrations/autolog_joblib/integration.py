@@ -10,10 +10,9 @@ records one run per task. See :mod:`autolog.workers` for the rest of the worker 
 
 from __future__ import annotations
 
-from types import ModuleType
 from typing import Any
 
-from autolog.plugin import Integration, patching
+from autolog.plugin import Integration, Target, patching
 
 __all__ = ["JoblibIntegration"]
 
@@ -60,7 +59,5 @@ class JoblibIntegration(Integration):
     distribution = "joblib"
     supported = ">=1.2"
 
-    def apply(self, module: ModuleType) -> None:
-        from joblib.parallel import Parallel
-
-        self.patches.wrap(Parallel, "__call__", _parallel_call)
+    targets = (Target("joblib.parallel", "Parallel.__call__", "_parallel_call"),)
+    _parallel_call = staticmethod(_parallel_call)

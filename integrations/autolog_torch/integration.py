@@ -51,6 +51,7 @@ from typing import Any
 from autolog.plugin import (
     FINISHED,
     Integration,
+    Target,
     effective_config,
     patching,
     prepare_system_metrics,
@@ -82,6 +83,14 @@ class TorchIntegration(RunRouting, Integration):
     module = "torch"
     distribution = "torch"
     supported = ">=2.1"
+    targets = (
+        Target("torch.optim.optimizer", "Optimizer.__init__", "_optimizer_init"),
+        # The module function rather than the Tensor method: no bound wrapper per call.
+        Target("torch.autograd", "backward", "_backward"),
+        Target("torch.nn", "Module.train", "_train"),
+        Target("torch.utils.data.dataloader", "DataLoader.__iter__", "_loader_iter"),
+        Target("torch.amp.grad_scaler", "GradScaler.scale", "_scale"),
+    )
 
     def __init__(self) -> None:
         super().__init__()
@@ -136,13 +145,8 @@ class TorchIntegration(RunRouting, Integration):
         # tracing and so traces only the wrapped call.
         self._compiling = torch.compiler.is_dynamo_compiling
         self.patches.hold(optimizer_mod.register_optimizer_step_post_hook(self._on_step))
-        self.patches.wrap(optimizer_mod.Optimizer, "__init__", self._optimizer_init)
-        # The module function rather than the Tensor method: no bound wrapper per call.
-        self.patches.wrap(torch.autograd, "backward", self._backward)
-        self.patches.wrap(torch.nn.Module, "train", self._train)
-        self.when_imported("torch.utils.data.dataloader", self._patch_loader)
+        # Only the schedulers that define step themselves: decided per class, not declared.
         self.when_imported("torch.optim.lr_scheduler", self._patch_schedulers)
-        self.when_imported("torch.amp.grad_scaler", self._patch_grad_scaler)
         # The writer thread starts now, while torch is being imported, rather than at the
         # first optimizer step: a thread starting next to the step takes the GIL from it. The
         # same for the system metrics' probe, which every PyTorch run samples at its start.
@@ -164,17 +168,11 @@ class TorchIntegration(RunRouting, Integration):
     def _disarm_losses(self) -> None:
         self._loss_patches.revert_all()
 
-    def _patch_loader(self, dataloader: ModuleType) -> None:
-        self.patches.wrap(dataloader.DataLoader, "__iter__", self._loader_iter)
-
     def _patch_schedulers(self, lr_scheduler: ModuleType) -> None:
         for cls_name in ("LRScheduler", "ReduceLROnPlateau"):
             cls = getattr(lr_scheduler, cls_name, None)
             if cls is not None and "step" in vars(cls):
                 self.patches.wrap(cls, "step", self._scheduler_step)
-
-    def _patch_grad_scaler(self, grad_scaler: ModuleType) -> None:
-        self.patches.wrap(grad_scaler.GradScaler, "scale", self._scale)
 
     def remove(self) -> None:
         """End the open run, remove the hooks and undo the patches."""
